@@ -1,0 +1,468 @@
+"""The grading chain: one interface, two implementations.
+
+- OfflineGrader: the bundled embedding model and no LLM. Each rubric criterion is matched against
+  the answer's sentence units (and adjacent pairs); a criterion's target is its own text plus the
+  reference-answer sentences aligned to it. Similarity only counts above a per-criterion null
+  level: how similar that criterion's targets are to sentences from *other* bank questions. That
+  makes generic criteria ("mentions a metric") as hard to earn by accident as specific ones, and
+  makes off-topic text and padding earn nothing. Max pooling over units means padding dilutes
+  nothing; list-like units (keyword stuffing) are capped; injected instructions are removed first.
+- LLMGrader: per-criterion verdicts in structured output through any OpenAI-compatible endpoint,
+  evidence verified verbatim, the score computed only from the verdicts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from interviewer.chains.answer_text import content_words, neutralise, split_sentences, units, windows
+from interviewer.schema import CriterionGrade, Grade, Question, TestReport
+
+MAX_ANSWER_CHARS = 20_000
+BACKGROUND_MAX = 700  # sentences from other questions that define each criterion's null level  # about 3,000 words: longer answers are graded on their start, said plainly
+
+
+class Grader(Protocol):
+    name: str
+
+    def grade(self, question: Question, answer: str, tests: TestReport | None = None) -> Grade: ...
+
+
+# ------------------------------------------------------------------------------------------
+# offline
+
+
+@dataclass
+class OfflineParams:
+    """The few global constants of the offline grader (fitted on the eval suites as a whole,
+    never per question; see scripts/fit_offline_grader.py)."""
+
+    null_percentile: float = 97.0  # the null level: this percentile of off-question similarity
+    span: float = 0.42  # fraction of the way from the null level to 1.0 that earns full credit
+    criterion_bonus: float = 0.03  # criterion texts are phrased as instructions, refs as content
+    listlike_cap: float = 0.25  # most credit a bare list of terms can earn on a criterion
+    relevance_floor: float = 0.0  # answers whose best unit is below the relevance null score 0
+    lexical_weight: float = 0.15  # share of credit from recall of the criterion's key terms
+
+
+@dataclass
+class _Targets:
+    crit_vecs: np.ndarray
+    ref_units: list[str]
+    ref_vecs: np.ndarray
+    assign: list[list[int]]  # criterion index -> reference unit indices
+    null: np.ndarray  # per-criterion null level
+    rel_vecs: np.ndarray
+    rel_null: float
+    key_terms: list[set[str]]
+
+
+class OfflineGrader:
+    name = "offline"
+
+    def __init__(self, embedder=None, params: OfflineParams | None = None, background: list[str] | None = None, bank=None):
+        self._embedder = embedder
+        self.bank = bank
+        self.params = params or OfflineParams()
+        self._background_texts = background
+        self._background: np.ndarray | None = None
+        self._bg_owner: list[str] = []
+        self._cache: dict[str, _Targets] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from interviewer.embedding import get_embedder
+
+            self._embedder = get_embedder()
+        return self._embedder
+
+    # -- background: sentences of other questions, the null distribution -------------------
+    def _ensure_background(self) -> None:
+        if self._background is not None:
+            return
+        texts, owners = [], []
+        if self._background_texts is not None:
+            texts = list(self._background_texts)
+            owners = [""] * len(texts)
+        else:
+            from interviewer.bank import load_bank
+
+            bank = self.bank if self.bank is not None else load_bank()
+            for q in bank.questions.values():
+                if q.round == "coding":
+                    continue
+                for s in split_sentences(q.reference_answer):
+                    if len(s.split()) >= 5:
+                        texts.append(s)
+                        owners.append(q.id)
+        if len(texts) > BACKGROUND_MAX:
+            # A deterministic spread over the bank is plenty for a 97th percentile.
+            step = len(texts) / BACKGROUND_MAX
+            keep = [int(i * step) for i in range(BACKGROUND_MAX)]
+            texts, owners = [texts[i] for i in keep], [owners[i] for i in keep]
+        self._bg_owner = owners
+        self._background = self._encode_cached(texts) if texts else np.zeros((0, 384), dtype=np.float32)
+
+    def _encode_cached(self, texts: list[str]) -> np.ndarray:
+        from interviewer.embedding import onnx_cache_dir
+
+        key = hashlib.sha1("\x00".join(texts).encode()).hexdigest()[:16]
+        path = onnx_cache_dir() / f"background-{key}.npy"
+        if path.exists():
+            try:
+                arr = np.load(path)
+                if arr.shape[0] == len(texts):
+                    return arr
+            except (OSError, ValueError):
+                pass
+        arr = self.embedder.encode(texts)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.save(path, arr)
+        except OSError:
+            pass
+        return arr
+
+    def warm(self) -> None:
+        self._ensure_background()
+
+    def _targets(self, q: Question) -> _Targets:
+        from interviewer.bank import bank_fingerprint
+
+        key = q.id + ":" + bank_fingerprint(q)
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+        self._ensure_background()
+        p = self.params
+        crit_texts = [c.criterion for c in q.rubric]
+        ref_units = [s for s in split_sentences(q.reference_answer) if len(s.split()) >= 3] or [q.reference_answer]
+        vecs = self.embedder.encode(crit_texts + ref_units + [q.prompt])
+        crit_vecs = vecs[: len(crit_texts)]
+        ref_vecs = vecs[len(crit_texts) : -1]
+        prompt_vec = vecs[-1:]
+        # Align reference sentences to criteria: each sentence to its best criterion, and every
+        # criterion keeps at least its single best sentence.
+        sim = ref_vecs @ crit_vecs.T  # (R, C)
+        assign: list[list[int]] = [[] for _ in crit_texts]
+        for r, c in enumerate(sim.argmax(axis=1)):
+            assign[c].append(r)
+        for c in range(len(crit_texts)):
+            best = int(sim[:, c].argmax())
+            if best not in assign[c]:
+                assign[c].append(best)
+        bg = self._background
+        mask = np.array([o != q.id for o in self._bg_owner], dtype=bool) if len(self._bg_owner) else None
+        if bg is not None and len(bg) and mask is not None:
+            bg = bg[mask]
+        null = np.zeros(len(crit_texts), dtype=np.float32)
+        if bg is not None and len(bg) >= 20:
+            for c in range(len(crit_texts)):
+                s = np.maximum(bg @ crit_vecs[c] + p.criterion_bonus, (bg @ ref_vecs[assign[c]].T).max(axis=1))
+                null[c] = np.percentile(s, p.null_percentile)
+        else:
+            null[:] = 0.35
+        rel_vecs = np.vstack([prompt_vec, ref_vecs])
+        rel_null = float(np.percentile((bg @ rel_vecs.T).max(axis=1), p.null_percentile)) if bg is not None and len(bg) >= 20 else 0.35
+        key_terms = []
+        for c, crit in enumerate(q.rubric):
+            terms = set(content_words(crit.criterion))
+            for r in assign[c]:
+                terms |= set(content_words(ref_units[r]))
+            key_terms.append(terms)
+        t = _Targets(crit_vecs, ref_units, ref_vecs, assign, null, rel_vecs, rel_null, key_terms)
+        with self._lock:
+            self._cache[key] = t
+        return t
+
+    def grade(self, question: Question, answer: str, tests: TestReport | None = None) -> Grade:
+        notices: list[str] = []
+        if len(answer) > MAX_ANSWER_CHARS:
+            answer = answer[:MAX_ANSWER_CHARS]
+            notices.append(f"the answer is very long; only its first {MAX_ANSWER_CHARS:,} characters were graded")
+        if question.round == "coding":
+            return self._grade_code(question, answer, tests, notices)
+        clean, removed = neutralise(answer)
+        if removed:
+            notices.append(f"ignored {len(removed)} sentence(s) addressed to the grader")
+        us = units(clean)
+        if not us:
+            return _empty_grade(question, "offline", notices, "No answer was given.")
+        t = self._targets(question)
+        p = self.params
+        wins = windows(us)
+        wvecs = self.embedder.encode([w for w, _ in wins])
+        listlike_idx = {u.index for u in us if u.listlike}
+        # relevance: is any unit about this question at all?
+        rel_best = float((wvecs @ t.rel_vecs.T).max()) if len(wvecs) else 0.0
+        relevance = float(np.clip((rel_best - t.rel_null) / max(1e-6, 1.0 - t.rel_null), 0.0, 1.0))
+        answer_terms = set(content_words(" ".join(u.text for u in us if not u.listlike)))
+        crit_grades = []
+        for c, crit in enumerate(question.rubric):
+            s_crit = wvecs @ t.crit_vecs[c] + p.criterion_bonus
+            s_ref = (wvecs @ t.ref_vecs[t.assign[c]].T).max(axis=1)
+            s = np.maximum(s_crit, s_ref)
+            credits = np.clip((s - t.null[c]) / max(1e-6, p.span * (1.0 - t.null[c])), 0.0, 1.0)
+            for i, (_, idx) in enumerate(wins):
+                if any(j in listlike_idx for j in idx):
+                    credits[i] = min(credits[i], p.listlike_cap)
+            best = int(credits.argmax())
+            credit = float(credits[best])
+            terms = t.key_terms[c]
+            lexical = len(terms & answer_terms) / len(terms) if terms else 0.0
+            credit = (1 - p.lexical_weight) * credit + p.lexical_weight * min(1.0, lexical * 1.5) * (credit > 0)
+            if rel_best < t.rel_null + p.relevance_floor:
+                credit = 0.0
+            awarded = _halves(credit * crit.points)
+            evidence = [wins[best][0]] if awarded > 0 else []
+            crit_grades.append(
+                CriterionGrade(
+                    id=crit.id, awarded=awarded, points=crit.points, feedback=_offline_feedback(awarded, crit), evidence=evidence
+                )
+            )
+        return _finish(question, crit_grades, "offline", None, None, notices, relevance)
+
+    # -- coding ----------------------------------------------------------------------------
+    def _grade_code(self, q: Question, code: str, tests: TestReport | None, notices: list[str]) -> Grade:
+        if not code.strip():
+            return _empty_grade(q, "offline", notices, "No code was submitted.")
+        if tests is None:
+            from interviewer.rounds.sandbox import run_tests
+
+            tests = run_tests(code, q.tests or "")
+        rate = tests.pass_rate
+        crit_grades = []
+        for crit in q.rubric:
+            if crit.id == "correctness" or "test" in crit.criterion.lower() or "correct result" in crit.criterion.lower():
+                credit = rate
+                fb = f"{tests.passed} of {tests.total} hidden tests passed" if tests.total else (tests.message or "the tests did not run")
+            else:
+                credit = rate * _static_check(crit.criterion, code)
+                fb = _offline_feedback(_halves(credit * crit.points), crit)
+            crit_grades.append(CriterionGrade(id=crit.id, awarded=_halves(credit * crit.points), points=crit.points, feedback=fb))
+        g = _finish(q, crit_grades, "offline", None, None, notices, None)
+        g.tests = tests
+        return g
+
+
+def _static_check(criterion: str, code: str) -> float:
+    """Cheap, general reading of code for the non-test criteria; 1.0 means no concern found."""
+    c = criterion.lower()
+    loops = len(re.findall(r"^\s*for\s", code, re.M))
+    nested = len(re.findall(r"^(\s{8,}|\t\t+)for\s", code, re.M))
+    if any(k in c for k in ("vectori", "complexity", "efficien", "numpy", "loop")):
+        uses_np = "np." in code or "numpy" in code
+        return 1.0 if uses_np and nested == 0 else 0.75 if uses_np or loops <= 1 else 0.5
+    if any(k in c for k in ("stab", "overflow", "underflow", "log-sum", "logsumexp")):
+        return 1.0 if re.search(r"\.max\(|np\.max|logsumexp|clip|eps|1e-", code) else 0.4
+    if any(k in c for k in ("edge", "empty", "zero", "validat", "degenerate")):
+        return 1.0 if re.search(r"\bif\b.*(len\(|== 0|not |<= 0|is None|\.size)", code) or "raise " in code else 0.5
+    if any(k in c for k in ("clear", "readab", "naming", "structure", "docstring")):
+        return 1.0 if ('"""' in code or "#" in code) else 0.8
+    return 1.0
+
+
+def _halves(x: float) -> float:
+    return round(x * 2) / 2
+
+
+def _offline_feedback(awarded: float, crit) -> str:
+    if awarded >= crit.points:
+        return f"Covered: {crit.criterion}"
+    if awarded > 0:
+        return f"Partly covered. A full answer: {crit.criterion}"
+    return f"Missing: {crit.criterion}"
+
+
+def _missing_text(q: Question, crit_grades: list[CriterionGrade]) -> str:
+    gaps = [c for c, g in zip(q.rubric, crit_grades) if g.awarded < c.points]
+    return " ".join(c.criterion for c in gaps)
+
+
+def _finish(q, crit_grades, grader, model, prompt_version, notices, relevance, feedback: str = "", missing: str | None = None) -> Grade:
+    score = Grade.score_from(crit_grades)
+    if not feedback:
+        got = [g.id for g in crit_grades if g.awarded >= g.points]
+        gaps = [g.id for g in crit_grades if g.awarded < g.points]
+        feedback = f"Score {score:.1f}/10. " + (f"Strong on: {', '.join(got)}. " if got else "") + (
+            f"Work on: {', '.join(gaps)}." if gaps else "Every criterion covered."
+        )
+    return Grade(
+        question_id=q.id,
+        score=score,
+        criteria=crit_grades,
+        feedback=feedback,
+        missing=_missing_text(q, crit_grades) if missing is None else missing,
+        grader=grader,
+        model=model,
+        prompt_version=prompt_version,
+        relevance=relevance,
+        notices=notices,
+    )
+
+
+def _empty_grade(q: Question, grader: str, notices: list[str], msg: str, model: str | None = None) -> Grade:
+    crit = [CriterionGrade(id=c.id, awarded=0.0, points=c.points, feedback=f"Missing: {c.criterion}") for c in q.rubric]
+    return _finish(q, crit, grader, model, None, notices, 0.0, feedback=msg)
+
+
+# ------------------------------------------------------------------------------------------
+# LLM
+
+
+class CriterionVerdict(BaseModel):
+    id: str = Field(description="the rubric criterion id")
+    awarded: float = Field(description="points awarded, 0 to the criterion's points, in steps of 0.5")
+    evidence: list[str] = Field(default_factory=list, description="exact quotes from the answer that earn the points")
+    feedback: str = Field(default="", description="one or two sentences: what was right, what was missing")
+
+
+class GradeVerdict(BaseModel):
+    criteria: list[CriterionVerdict]
+    overall_feedback: str = ""
+    missing: str = Field(default="", description="what a full answer would have added")
+
+
+def _norm_ws(s: str) -> str:
+    return " ".join(s.split()).lower()
+
+
+def verify_evidence(quotes: list[str], answer: str) -> tuple[list[str], list[str]]:
+    """Split quotes into those found verbatim in the answer (whitespace-insensitive) and not."""
+    hay = _norm_ws(answer)
+    ok, bad = [], []
+    for qt in quotes:
+        qn = _norm_ws(qt.strip().strip('"').strip("'").strip("…").strip("..."))
+        (ok if qn and qn in hay else bad).append(qt)
+    return ok, bad
+
+
+class LLMGrader:
+    name = "llm"
+
+    def __init__(self, llm, retriever=None, notes_budget: int = 1200):
+        self.llm = llm
+        self.retriever = retriever
+        self.notes_budget = notes_budget
+
+    def build_messages(self, q: Question, answer: str, tests: TestReport | None = None, notes: str = ""):
+        from langchain_core.messages import HumanMessage, SystemMessage
+
+        from interviewer.chains.prompting import load_prompt
+
+        prompt = load_prompt("grader")
+        nonce = secrets.token_hex(4)
+        open_tag, close_tag = f"<answer-{nonce}>", f"</answer-{nonce}>"
+        # Neutralise anything in the answer that could pose as our delimiters or markers.
+        safe = re.sub(r"</?\s*answer[^>]*>", "[tag removed]", answer, flags=re.I)
+        rubric = "\n".join(f"- {c.id} ({c.points:g} points): {c.criterion}" for c in q.rubric)
+        test_text = ""
+        if tests is not None:
+            lines = [f"Hidden tests: {tests.passed} passed, {tests.failed} failed, {tests.errors} errors."]
+            lines += [f"- {r.name}: {r.outcome} {r.message[:160]}" for r in tests.results[:20]]
+            test_text = "\n".join(lines) + "\n(The correctness criterion is set from these results.)\n"
+        user = prompt.render_user(
+            round=q.round,
+            level=q.level,
+            question=q.prompt,
+            rubric=rubric,
+            reference=q.reference_answer,
+            notes=notes or "(none)",
+            tests=test_text,
+            open_tag=open_tag,
+            close_tag=close_tag,
+            answer=safe,
+            criterion_ids=", ".join(c.id for c in q.rubric),
+        )
+        return [SystemMessage(content=prompt.system), HumanMessage(content=user)], prompt.version
+
+    def _notes(self, q: Question) -> tuple[str, list[str]]:
+        if self.retriever is None:
+            return "", []
+        try:
+            chunks = self.retriever.context_for(q.prompt, topics=q.topics, budget_tokens=self.notes_budget)
+        except Exception:
+            return "", []
+        text = "\n\n".join(f"[{c.source}] {c.text}" for c in chunks)
+        return text, [c.source for c in chunks]
+
+    def grade(self, question: Question, answer: str, tests: TestReport | None = None) -> Grade:
+        notices: list[str] = []
+        if len(answer) > MAX_ANSWER_CHARS:
+            answer = answer[:MAX_ANSWER_CHARS]
+            notices.append(f"the answer is very long; only its first {MAX_ANSWER_CHARS:,} characters were graded")
+        if question.round == "coding" and tests is None and answer.strip():
+            from interviewer.rounds.sandbox import run_tests
+
+            tests = run_tests(answer, question.tests or "")
+        if not answer.strip():
+            return _empty_grade(question, "llm", notices, "No answer was given.", self.llm.model_name)
+        notes, sources = self._notes(question)
+        messages, version = self.build_messages(question, answer, tests, notes)
+        before = self.llm.usage.total_tokens
+        verdict = self.llm.structured(GradeVerdict, messages, purpose="grade")
+        by_id = {v.id: v for v in verdict.criteria}
+        crit_grades = []
+        unverified = 0
+        for c in question.rubric:
+            v = by_id.get(c.id)
+            if v is None:
+                crit_grades.append(CriterionGrade(id=c.id, awarded=0.0, points=c.points, feedback="The grader returned no verdict for this criterion."))
+                continue
+            awarded = _halves(min(max(float(v.awarded), 0.0), c.points))
+            ok, bad = verify_evidence(v.evidence, answer)
+            unverified += len(bad)
+            if awarded > 0 and not ok and question.round != "coding":
+                awarded = _halves(awarded / 2)  # credit without a real quote is suspect: halve it
+            if tests is not None and c.id == "correctness":
+                awarded = _halves(tests.pass_rate * c.points)
+            crit_grades.append(CriterionGrade(id=c.id, awarded=awarded, points=c.points, feedback=v.feedback, evidence=ok))
+        if unverified:
+            notices.append(f"dropped {unverified} evidence quote(s) not found in the answer")
+        g = _finish(question, crit_grades, "llm", self.llm.model_name, version, notices, None, verdict.overall_feedback, verdict.missing)
+        g.sources = sources
+        g.tests = tests
+        g.tokens = self.llm.usage.total_tokens - before
+        return g
+
+
+def answer_cache_key(grader: str, model: str | None, prompt_version: str | None, q: Question, answer: str, repeat: int) -> str:
+    from interviewer.bank import bank_fingerprint
+
+    payload = json.dumps([grader, model, prompt_version, bank_fingerprint(q), answer, repeat])
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclass
+class GradingService:
+    """What the rounds and the CLI call: LLM when configured, offline otherwise or on failure."""
+
+    offline: OfflineGrader = field(default_factory=OfflineGrader)
+    online: LLMGrader | None = None
+
+    def grade(self, question: Question, answer: str, tests: TestReport | None = None) -> Grade:
+        if question.round == "coding" and tests is None and answer.strip():
+            from interviewer.rounds.sandbox import run_tests
+
+            tests = run_tests(answer, question.tests or "")
+        if self.online is not None:
+            from interviewer.llm import LLMError
+
+            try:
+                return self.online.grade(question, answer, tests)
+            except LLMError as exc:
+                g = self.offline.grade(question, answer, tests)
+                g.notices.append(f"the model endpoint failed ({exc.message}); graded offline instead")
+                return g
+        return self.offline.grade(question, answer, tests)

