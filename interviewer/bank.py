@@ -183,6 +183,9 @@ def selection_weight(
             w *= 2.0 if set(q.domains) & set(profile.domains) else 0.35
         gap = abs(LEVEL_INDEX[q.level] - LEVEL_INDEX[profile.level])
         w *= (1.0, 0.6, 0.2, 0.08)[gap]
+    else:
+        # No role given: a general round leans to entry and mid questions.
+        w *= {"entry": 1.0, "mid": 1.0, "senior": 0.6, "staff": 0.3}[q.level]
     if weak_topics:
         weakness = max((weak_topics.get(t, 0.0) for t in q.topics), default=0.0)
         w *= 1.0 + 2.0 * weakness

@@ -116,6 +116,10 @@ def setup(ctx: typer.Context) -> None:
     existed = path.exists()
     e = Embedder(backend="onnx")
     typer.echo(f"embedding model ready ({e.backend}) at {path}" + (" (already there)" if existed else ""))
+    from interviewer.chains.grader import OfflineGrader
+
+    OfflineGrader(embedder=e, bank=services(ctx).bank).warm()  # caches the grader's background vectors
+    typer.echo("offline grader ready")
     from interviewer.tokens import status
 
     st = status()

@@ -25,8 +25,15 @@ from interviewer.settings import journal_path
 SCHEMA_VERSION = 2
 
 
+def _script(db: sqlite3.Connection, sql: str) -> None:
+    # Not executescript(): it commits on its own, which would break the migration transaction.
+    for stmt in sql.split(";"):
+        if stmt.strip():
+            db.execute(stmt)
+
+
 def _v1(db: sqlite3.Connection) -> None:
-    db.executescript(
+    _script(db, 
         """
         CREATE TABLE sessions (
             id INTEGER PRIMARY KEY,
@@ -96,7 +103,7 @@ def _v1(db: sqlite3.Connection) -> None:
 
 
 def _v2(db: sqlite3.Connection) -> None:
-    db.executescript(
+    _script(db, 
         """
         CREATE TABLE cards (
             question_id TEXT PRIMARY KEY,

@@ -78,6 +78,7 @@ class OfflineGrader:
         self._bg_owner: list[str] = []
         self._cache: dict[str, _Targets] = {}
         self._lock = threading.Lock()
+        self._bg_lock = threading.Lock()
 
     @property
     def embedder(self):
@@ -89,6 +90,10 @@ class OfflineGrader:
 
     # -- background: sentences of other questions, the null distribution -------------------
     def _ensure_background(self) -> None:
+        with self._bg_lock:  # the TUI warms it in a worker while a grade may ask for it too
+            self._ensure_background_locked()
+
+    def _ensure_background_locked(self) -> None:
         if self._background is not None:
             return
         texts, owners = [], []

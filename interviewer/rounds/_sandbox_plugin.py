@@ -34,10 +34,11 @@ import time
 # result channel
 
 _FD = -1
+_PID = os.getpid()
 
 
 def emit(event: str, **fields) -> None:
-    if _FD < 0:
+    if _FD < 0 or os.getpid() != _PID:  # a fork of the candidate's must not speak for the run
         return
     fields["event"] = event
     data = (json.dumps(fields, default=str) + "\n").encode("utf-8", "replace")
@@ -500,9 +501,10 @@ def _status_field(name: str) -> str:
 
 
 def main() -> None:
-    global _FD
+    global _FD, _PID
     cfg = json.loads(sys.argv[1])
     _FD = int(cfg["fd"])
+    _PID = os.getpid()
     try:
         setup_sandbox(cfg)
     except BaseException as exc:  # noqa: BLE001 - report any setup failure to the parent

@@ -65,6 +65,7 @@ LANDLOCK_ENV = "MOCK_INTERVIEWER_SANDBOX_LANDLOCK"  # "0" disables Landlock in t
 
 # A fresh uid per run comes from here when the app runs as root (no passwd entry is expected).
 _UID_BASE, _UID_SPAN = 2_100_000_000, 1_000_000
+_TOKEN_ENV = "MI_SANDBOX_RUN"  # marks every process of a run (rlimits-only: find the ones that left the group)
 _KILL_GRACE = 1.0  # seconds a test may overrun its alarm before the parent kills the run
 _DRAIN_GRACE = 0.3  # seconds to keep reading output after the child exits
 
@@ -103,22 +104,28 @@ class _Backend:
 
 
 _probe_lock = threading.Lock()
-_probe_cache: _Backend | None = None
+_probe_cache: dict[tuple[str, str], _Backend] = {}
+
+
+def _probe_key() -> tuple[str, str]:
+    return os.environ.get(FORCE_ENV, "").strip().lower(), os.environ.get(LANDLOCK_ENV, "1")
 
 
 def _reset_probe() -> None:
-    """Forget the cached backend (tests switch backends with MOCK_INTERVIEWER_SANDBOX)."""
-    global _probe_cache
+    """Forget the probed backends (the next run probes again)."""
     with _probe_lock:
-        _probe_cache = None
+        _probe_cache.clear()
 
 
 def _backend() -> _Backend:
-    global _probe_cache
+    key = _probe_key()
+    b = _probe_cache.get(key)
+    if b is not None:
+        return b
     with _probe_lock:
-        if _probe_cache is None:
-            _probe_cache = _probe()
-        return _probe_cache
+        if key not in _probe_cache:
+            _probe_cache[key] = _probe()
+        return _probe_cache[key]
 
 
 def isolation_status() -> dict:
@@ -357,10 +364,11 @@ def _probe_run(b: _Backend) -> dict | None:
 # spawning
 
 
-def _env(workdir: str) -> dict[str, str]:
+def _env(workdir: str, token: str) -> dict[str, str]:
     """A from-scratch environment: nothing of the user's (no API keys, no tokens, no proxies)."""
     bindir = os.path.dirname(sys.executable)
     return {
+        _TOKEN_ENV: token,
         "PATH": f"{bindir}:/usr/local/bin:/usr/bin:/bin",
         "HOME": workdir,
         "TMPDIR": workdir,
@@ -427,6 +435,7 @@ def _spawn(b: _Backend, host: str, limits: Limits, extra: dict | None = None, ui
         cfg.update(extra)
     if b.switch_uid and uid is None:
         cfg["uid"] = uid = _pick_uid()
+    token = secrets.token_hex(8)
     python = sys.executable
     script_args = ["-s", "-B", "-u"]
     if b.name == "bwrap":
@@ -461,7 +470,7 @@ def _spawn(b: _Backend, host: str, limits: Limits, extra: dict | None = None, ui
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env=_env(workdir),
+            env=_env(workdir, token),
             cwd=host,
             pass_fds=(wfd,),
             start_new_session=True,
@@ -473,6 +482,15 @@ def _spawn(b: _Backend, host: str, limits: Limits, extra: dict | None = None, ui
     finally:
         os.close(wfd)
     proc.sandbox_uid = uid  # type: ignore[attr-defined]
+    proc.sandbox_namespaced = b.namespaced  # type: ignore[attr-defined]
+    proc.sandbox_token = token  # type: ignore[attr-defined]
+    for stream in (proc.stdout, proc.stderr):
+        try:  # bigger pipes: fewer wake-ups when the candidate prints a lot
+            import fcntl
+
+            fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
+        except (OSError, AttributeError, ImportError):
+            pass
     return proc, rfd
 
 
@@ -509,16 +527,25 @@ def _kill_group(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-    uid = getattr(proc, "sandbox_uid", None)
-    b = _probe_cache
-    if uid is not None and b is not None and not b.namespaced:
-        # rlimits-only with a private uid: a process that left the group (setsid) still has that uid.
-        kill = shutil.which("kill") or "/bin/kill"
-        try:
-            subprocess.run([kill, "-s", "KILL", "-1"], user=uid, group=uid, extra_groups=[],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=5, check=False)
-        except Exception:  # noqa: BLE001
-            pass
+    if getattr(proc, "sandbox_namespaced", True):
+        return  # the pid namespace dies with its first process: nothing can outlive it
+    # rlimits-only: a process that left the group (setsid) still carries the run's token.
+    needle = f"{_TOKEN_ENV}={getattr(proc, 'sandbox_token', '')}".encode() + b"\0"
+    for _ in range(3):
+        found = False
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            try:
+                with open(f"/proc/{pid}/environ", "rb") as fh:
+                    if needle not in fh.read():
+                        continue
+                os.kill(int(pid), signal.SIGKILL)
+                found = True
+            except OSError:
+                continue
+        if not found:
+            break
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -82,9 +82,10 @@ class PracticeScreen(Screen):
                 with VerticalScroll(id="question-box"):
                     yield Markdown("", id="question")
                 yield TextArea("", id="answer", soft_wrap=True, tab_behavior="indent", placeholder="Type your answer. ctrl+s submits.")
+                with VerticalScroll(id="feedback-box"):
+                    yield Markdown("", id="feedback")
             with VerticalScroll(id="side"):
                 yield Static("", id="checklist")
-                yield Markdown("", id="feedback")
         yield Static("", id="notice")
         yield Footer()
 
@@ -122,15 +123,28 @@ class PracticeScreen(Screen):
         self._loading_draft = False
         editor.read_only = False
         editor.focus()
-        self.query_one("#feedback", Markdown).update("")
+        self.set_feedback("")
         self.update_checklist()
         self.awaiting_next = False
+        self.refresh_bindings()
+
+    def set_feedback(self, text: str) -> None:
+        self.query_one("#feedback", Markdown).update(text)
+        self.query_one("#feedback-box").display = bool(text)
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        # Hide keys that mean nothing in this round (None hides the binding from the footer).
+        if action == "run_tests" and (self.engine.finished or self.engine.question.round != "coding"):
+            return None
+        if action == "next" and not self.awaiting_next:
+            return None
+        return True
 
     def update_checklist(self, coverage: dict | None = None) -> None:
         box = self.query_one("#checklist", Static)
         q = self.engine.question
+        self.query_one("#side").display = q.round == "system_design"
         if q.round != "system_design":
-            box.display = False
             return
         from interviewer.rounds.stages import STAGE_TITLES
         from interviewer.schema import DESIGN_STAGES
@@ -208,9 +222,10 @@ class PracticeScreen(Screen):
         grade = result["grade"]
         if result["show"]:
             ref = self.engine.question.reference_answer
-            self.query_one("#feedback", Markdown).update(grade_markdown(grade, ref))
+            self.set_feedback(grade_markdown(grade, ref))
             notice.update(f"Scored {grade.score:.1f}/10. ctrl+n for the next question.")
             self.awaiting_next = True
+            self.refresh_bindings()
             self.query_one("#answer", TextArea).read_only = True
             if end_round:
                 self._end_round_pending = True
@@ -246,7 +261,7 @@ class PracticeScreen(Screen):
     def action_hint(self) -> None:
         if self.awaiting_next or self.grading:
             return
-        self.query_one("#feedback", Markdown).update(self.engine.hint())
+        self.set_feedback(self.engine.hint())
 
     def action_pause(self) -> None:
         e = self.engine
@@ -287,7 +302,7 @@ class PracticeScreen(Screen):
         for r in report.results:
             mark = "✔" if r.outcome == "passed" else "✘"
             lines.append(f"- {mark} `{r.name}` ({r.duration:.2f}s) {r.message[:160]}")
-        self.query_one("#feedback", Markdown).update("\n".join(lines))
+        self.set_feedback("\n".join(lines))
         self.query_one("#notice", Static).update("Tests done. Keep working, or ctrl+s to submit.")
 
     def action_cancel(self) -> None:
