@@ -46,6 +46,13 @@ PYEOF
   rm -rf "$tmp"
 fi
 
+# bubblewrap gives the coding sandbox its strongest isolation; optional (the sandbox falls back).
+if ! command -v bwrap >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "==> installing bubblewrap for the coding sandbox (optional)"
+  (apt-get install -y -q bubblewrap >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q bubblewrap >/dev/null 2>&1; }) \
+    || echo "note: bubblewrap not installed; the sandbox will use namespaces or resource limits" >&2
+fi
+
 echo "==> preparing the offline embedding model"
 "$VENV/bin/interviewer" setup
 touch "$VENV/.installed"

@@ -13,12 +13,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
 import secrets
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -191,6 +193,67 @@ class OfflineGrader:
             self._cache[key] = t
         return t
 
+    def features(self, question: Question, answer: str) -> tuple[list[dict], dict]:
+        """Per-criterion features of an answer (what the credit model reads), plus context."""
+        clean, removed = neutralise(answer)
+        us = units(clean)
+        ctx = {"removed": removed, "units": us}
+        if not us:
+            return [], ctx
+        t = self._targets(question)
+        p = self.params
+        wins = windows(us)
+        wvecs = self.embedder.encode([w for w, _ in wins])
+        listlike_idx = {u.index for u in us if u.listlike}
+        is_list = np.array([any(j in listlike_idx for j in idx) for _, idx in wins])
+        rel_best = float((wvecs @ t.rel_vecs.T).max())
+        relevance = float(np.clip((rel_best - t.rel_null) / max(1e-6, 1.0 - t.rel_null), -1.0, 1.0))
+        answer_terms = set(content_words(" ".join(u.text for u in us if not u.listlike)))
+        n_words = sum(u.n_words for u in us)
+        list_frac = sum(u.n_words for u in us if u.listlike) / max(1, n_words)
+        feats = []
+        for c in range(len(question.rubric)):
+            s_crit = wvecs @ t.crit_vecs[c] + p.criterion_bonus
+            s_ref = (wvecs @ t.ref_vecs[t.assign[c]].T).max(axis=1)
+            s = np.maximum(s_crit, s_ref)
+            null = float(t.null[c])
+            z = (s - null) / max(1e-6, 1.0 - null)
+            zc = (s_crit - null) / max(1e-6, 1.0 - null)
+            zr = (s_ref - null) / max(1e-6, 1.0 - null)
+            prose = ~is_list
+            best_prose = int(np.argmax(np.where(prose, z, -9))) if prose.any() else int(np.argmax(z))
+            order = np.argsort(-np.where(prose, z, -9))
+            second = float(z[order[1]]) if prose.sum() > 1 else -1.0
+            terms = t.key_terms[c]
+            lexical = len(terms & answer_terms) / len(terms) if terms else 0.0
+            feats.append(
+                {
+                    "z": float(np.clip(z[best_prose], -1, 1)) if prose.any() else -1.0,
+                    "z_ref": float(np.clip(zr[prose].max(), -1, 1)) if prose.any() else -1.0,
+                    "z_crit": float(np.clip(zc[prose].max(), -1, 1)) if prose.any() else -1.0,
+                    "z_list": float(np.clip(z[is_list].max(), -1, 1)) if is_list.any() else -1.0,
+                    "z_second": float(np.clip(second, -1, 1)),
+                    "lexical": lexical,
+                    "relevance": relevance,
+                    "list_frac": list_frac,
+                    "log_words": float(np.log1p(n_words) / 6.0),
+                    "_best": wins[best_prose][0],
+                }
+            )
+        mean_z = float(np.mean([f["z"] for f in feats]))
+        for f in feats:
+            f["answer_z"] = mean_z
+        ctx["relevance"] = relevance
+        return feats, ctx
+
+    def credit(self, f: dict) -> float:
+        w = _credit_weights()
+        if w:
+            x = sum(w["coef"].get(k, 0.0) * f[k] for k in w["features"]) + w["intercept"]
+            return float(1.0 / (1.0 + np.exp(-x)))
+        p = self.params
+        return float(np.clip(f["z"] / p.span, 0.0, 1.0))
+
     def grade(self, question: Question, answer: str, tests: TestReport | None = None) -> Grade:
         notices: list[str] = []
         if len(answer) > MAX_ANSWER_CHARS:
@@ -198,45 +261,27 @@ class OfflineGrader:
             notices.append(f"the answer is very long; only its first {MAX_ANSWER_CHARS:,} characters were graded")
         if question.round == "coding":
             return self._grade_code(question, answer, tests, notices)
-        clean, removed = neutralise(answer)
-        if removed:
-            notices.append(f"ignored {len(removed)} sentence(s) addressed to the grader")
-        us = units(clean)
-        if not us:
+        feats, ctx = self.features(question, answer)
+        if ctx["removed"]:
+            notices.append(f"ignored {len(ctx['removed'])} sentence(s) addressed to the grader")
+        if not feats:
             return _empty_grade(question, "offline", notices, "No answer was given.")
-        t = self._targets(question)
-        p = self.params
-        wins = windows(us)
-        wvecs = self.embedder.encode([w for w, _ in wins])
-        listlike_idx = {u.index for u in us if u.listlike}
-        # relevance: is any unit about this question at all?
-        rel_best = float((wvecs @ t.rel_vecs.T).max()) if len(wvecs) else 0.0
-        relevance = float(np.clip((rel_best - t.rel_null) / max(1e-6, 1.0 - t.rel_null), 0.0, 1.0))
-        answer_terms = set(content_words(" ".join(u.text for u in us if not u.listlike)))
         crit_grades = []
-        for c, crit in enumerate(question.rubric):
-            s_crit = wvecs @ t.crit_vecs[c] + p.criterion_bonus
-            s_ref = (wvecs @ t.ref_vecs[t.assign[c]].T).max(axis=1)
-            s = np.maximum(s_crit, s_ref)
-            credits = np.clip((s - t.null[c]) / max(1e-6, p.span * (1.0 - t.null[c])), 0.0, 1.0)
-            for i, (_, idx) in enumerate(wins):
-                if any(j in listlike_idx for j in idx):
-                    credits[i] = min(credits[i], p.listlike_cap)
-            best = int(credits.argmax())
-            credit = float(credits[best])
-            terms = t.key_terms[c]
-            lexical = len(terms & answer_terms) / len(terms) if terms else 0.0
-            credit = (1 - p.lexical_weight) * credit + p.lexical_weight * min(1.0, lexical * 1.5) * (credit > 0)
-            if rel_best < t.rel_null + p.relevance_floor:
-                credit = 0.0
+        for crit, f in zip(question.rubric, feats):
+            credit = self.credit(f)
+            if f["relevance"] <= 0:
+                credit = 0.0  # nothing in the answer is about this question
             awarded = _halves(credit * crit.points)
-            evidence = [wins[best][0]] if awarded > 0 else []
             crit_grades.append(
                 CriterionGrade(
-                    id=crit.id, awarded=awarded, points=crit.points, feedback=_offline_feedback(awarded, crit), evidence=evidence
+                    id=crit.id,
+                    awarded=awarded,
+                    points=crit.points,
+                    feedback=_offline_feedback(awarded, crit),
+                    evidence=[f["_best"]] if awarded > 0 else [],
                 )
             )
-        return _finish(question, crit_grades, "offline", None, None, notices, relevance)
+        return _finish(question, crit_grades, "offline", None, None, notices, ctx.get("relevance"))
 
     # -- coding ----------------------------------------------------------------------------
     def _grade_code(self, q: Question, code: str, tests: TestReport | None, notices: list[str]) -> Grade:
@@ -259,6 +304,15 @@ class OfflineGrader:
         g = _finish(q, crit_grades, "offline", None, None, notices, None)
         g.tests = tests
         return g
+
+
+@functools.lru_cache(maxsize=1)
+def _credit_weights() -> dict | None:
+    """The fitted credit model (scripts/fit_offline_grader.py), if present."""
+    path = Path(__file__).with_name("offline_grader_weights.json")
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _static_check(criterion: str, code: str) -> float:

@@ -367,7 +367,7 @@ _CUE_BENEFITS = re.compile(
 )
 _CUE_NICE = re.compile(r"\ba\s+plus\b|bonus\s+points|nice[\s-]to[\s-]have|\bpreferred\b|\bhelps\.?$|would\s+be\s+(great|nice)", re.I)
 _CUE_REQ = re.compile(
-    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s*(\+|[-–—]\s*\d+|\s+to\s+\w+)?\s*years?['’]?\s+(of|in|building|experience|working|running|as|doing)\b|"
+    r"(?<!next\s)(?<!last\s)(?<!past\s)(?<!first\s)\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s*(\+|[-–—]\s*\d+|\s+to\s+\w+)?\s*years?['’]?\s+(of|in|building|experience|working|running|as|doing)\b|"
     r"you\s+(should|must)\s+(have|be)|we'?re\s+looking\s+for\s+(someone|people|a\s+person|an?\s+\w+\s+with)|we\s+are\s+looking\s+for\s+(someone|people)|"
     r"\b(degree|bachelor|master'?s|phd|bs|ms|msc|bsc)\b|comfortable\s+(in|with)|experience\s+(with|in)\b|familiar(ity)?\s+with|"
     r"strong\s+(python|sql|skills|background|communication)|proficien|you\s+have\s+(a|an|\d|experience|shipped|built|led)|"
@@ -457,15 +457,20 @@ def _first_lines(lines: list[str]) -> list[str]:
 _SEP = r"\s+(?:—|–|-|\||·|•|@|at)\s+"
 
 
-def _title_company(first: str, second: str | None, page_title: str, text: str) -> tuple[str, str | None, bool]:
+def _title_company(first: str, second: str | None, page_title: str, text: str, second_adjacent: bool = False) -> tuple[str, str | None, bool]:
     """(title, company, second line used as header)."""
+    first, second = _plain(first), _plain(second) if second else second
     title, company, used_second = first, None, False
-    if second and len(second.split()) <= 12 and not re.search(r"[.!?]$", second) and re.search(r"·|—|–|\||•|,|\b(remote|hybrid|onsite|on-site)\b", second, re.I):
+    if second and _looks_like_header(second):
         # "Title" then "Company · Location": the whole first line is the title
-        bits = [b.strip() for b in re.split(r"\s*(?:·|—|–|\||•)\s*", second) if b.strip()]
+        bits = [b.strip() for b in re.split(r"\s*(?:·|—|–|\||•)\s*|,\s+", second) if b.strip()]
         if bits and not _looks_like_place(bits[0]):
             company = bits[0]
         used_second = True
+    if company is None and not used_second and second_adjacent and second and len(second.split()) <= 5 and not re.search(r"[.!?:]$", second) \
+            and heading_section(second) is None and not BULLET.match(second):
+        # "Title - Team" then a bare "Company" line
+        company, used_second = second, True
     if company is None and first:
         parts = re.split(_SEP, first)
         if len(parts) >= 2:
@@ -487,8 +492,28 @@ def _title_company(first: str, second: str | None, page_title: str, text: str) -
     return title, company, used_second
 
 
+_HEADER_SMALL = {"or", "and", "in", "of", "the", "remote", "hybrid", "onsite", "on-site", "full-time", "part-time", "days", "three", "two", "a", "week", "office", "based", "within", "only"}
+
+
+def _looks_like_header(line: str) -> bool:
+    """"Company · City, ST (hybrid)": short, separated, not a sentence."""
+    if len(line.split()) > 12 or re.search(r"[.!?:]$", line):
+        return False
+    if not re.search(r"·|—|–|\||•|,\s*[A-Z]|\b(remote|hybrid|onsite|on-site)\b", line, re.I):
+        return False
+    lower = [w for w in re.findall(r"[A-Za-z][\w'-]*", line) if w[0].islower() and w.lower() not in _HEADER_SMALL]
+    return len(lower) <= 1
+
+
+def _plain(s: str) -> str:
+    """A header line without markdown decoration."""
+    s = re.sub(r"^\s*#+\s*", "", s.strip())
+    s = re.sub(r"(\*\*|__|\*|`)", "", s)
+    return s.strip()
+
+
 _PLACE = re.compile(
-    r"\b(remote|hybrid|onsite|on-site|full[- ]time|part[- ]time|[A-Z]{2}\b|US|USA|UK|EU|Europe|London|Berlin|Amsterdam|Paris|New York|San Francisco|Seattle|Boston|Austin|"
+    r"\b(remote|hybrid|onsite|on-site|full[- ]time|part[- ]time|US|USA|UK|EU|Europe|London|Berlin|Amsterdam|Paris|New York|San Francisco|Seattle|Boston|Austin|"
     r"Chicago|Toronto|Dublin|Madrid|Barcelona|Lisbon|Munich|Helsinki|Stockholm|Tokyo|Singapore|Sydney|Bangalore|Remote-first)\b"
 )
 
@@ -508,7 +533,8 @@ def parse(text: str, page_title: str = "", title_hint: str = "") -> Parsed:
         first = lines[i0].strip()
         second = lines[nonblank[1]].strip() if len(nonblank) > 1 else None
         if len(first.split()) <= 14 and not re.search(r"[.!?]$", first) and not BULLET.match(lines[i0]):
-            title, company, used_second = _title_company(first, second, page_title, text)
+            adjacent = len(nonblank) > 1 and nonblank[1] == i0 + 1
+            title, company, used_second = _title_company(first, second, page_title, text, adjacent)
             start = i0 + 1
             if used_second and second is not None:
                 header = second
@@ -559,6 +585,8 @@ def parse(text: str, page_title: str = "", title_hint: str = "") -> Parsed:
                 sec = section
                 if _CUE_EEO.search(s):
                     sec = "eeo"
+                elif section == "requirements" and _CUE_NICE.search(s):
+                    sec = "nice"
                 elif section in ("requirements", "duties", "nice") and (_STRONG_BENEFITS.search(s) or _CUE_BENEFITS.search(s) and not _CUE_REQ.search(s) and not _WORK_WORDS.search(s)):
                     sec = "benefits"
                 secs.append(sec)
@@ -566,10 +594,13 @@ def parse(text: str, page_title: str = "", title_hint: str = "") -> Parsed:
             units.append(Unit(text=s, section=sec, block=block_no, bullet=bullet, heading=heading))
         block_no += 1
         if not bullet and body.endswith(":") and sents:
-            # "You'll work across the whole platform:" introduces the list that follows
+            # "You'll work across the whole platform:" introduces the list that follows; a list
+            # after "In the last year that included:" is the team's work, read like the role
             lead = heading_section(sents[-1])
             if lead in ("duties", "requirements", "nice", "role", "benefits"):
                 current, current_heading, seen_heading = ("duties" if lead == "role" else lead), sents[-1], True
+            elif secs and secs[-1] in ("role", "duties", "company", "other"):
+                current, current_heading, seen_heading = ("duties" if secs[-1] in ("role", "duties") else "role"), sents[-1], True
 
     for i in range(start, len(lines)):
         ln = lines[i]

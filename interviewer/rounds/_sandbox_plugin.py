@@ -69,6 +69,7 @@ MNT_DETACH = 2
 PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 24, 47, 4
 
 _libc = None
+APPLIED: list[str] = []  # which optional layers took effect (reported by the probe)
 
 
 def _c():
@@ -324,7 +325,68 @@ def landlock(read: list[str], write: list[str], abi: int) -> int:
     return abi
 
 
+# seccomp: no new namespaces (a user namespace would let code mount an unbounded tmpfs, for one)
+_SECCOMP = {
+    # arch: (AUDIT_ARCH, unshare, clone, clone3, setns)
+    "x86_64": (0xC000003E, 272, 56, 435, 308),
+    "aarch64": (0xC00000B7, 97, 220, 435, 268),
+}
+_CLONE_NEW_MASK = 0x7E020000  # NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET
+
+
+def seccomp_no_namespaces() -> bool:
+    """unshare/setns fail with EPERM, clone with a CLONE_NEW* flag too, clone3 with ENOSYS
+    (glibc then falls back to clone). Everything else is allowed. Needs no_new_privs."""
+    import ctypes
+    import platform
+
+    arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(platform.machine().lower(), platform.machine().lower())
+    if arch not in _SECCOMP:
+        return False
+    audit, nr_unshare, nr_clone, nr_clone3, nr_setns = _SECCOMP[arch]
+    LD, JEQ, JSET, RET = 0x20, 0x15, 0x45, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, BPF_JMP|JSET|K, BPF_RET|K
+    ALLOW, ERRNO = 0x7FFF0000, 0x00050000
+    EPERM, ENOSYS = 1, 38
+    # jt/jf are relative: 0 is the next instruction
+    prog = [
+        (LD, 0, 0, 4),                    # 0  A = arch
+        (JEQ, 1, 0, audit),               # 1  arch ok -> 3
+        (RET, 0, 0, ERRNO | EPERM),       # 2
+        (LD, 0, 0, 0),                    # 3  A = nr
+        (JSET, 0, 1, 0x40000000),         # 4  x32 -> 5, else 6
+        (RET, 0, 0, ERRNO | EPERM),       # 5
+        (JEQ, 0, 1, nr_clone3),           # 6  clone3 -> 7, else 8
+        (RET, 0, 0, ERRNO | ENOSYS),      # 7
+        (JEQ, 3, 0, nr_unshare),          # 8  unshare -> 12
+        (JEQ, 2, 0, nr_setns),            # 9  setns -> 12
+        (JEQ, 2, 0, nr_clone),            # 10 clone -> 13
+        (RET, 0, 0, ALLOW),               # 11
+        (RET, 0, 0, ERRNO | EPERM),       # 12
+        (LD, 0, 0, 16),                   # 13 A = clone flags (args[0], low half)
+        (JSET, 0, 1, _CLONE_NEW_MASK),    # 14 new namespace -> 15, else 16
+        (RET, 0, 0, ERRNO | EPERM),       # 15
+        (RET, 0, 0, ALLOW),               # 16
+    ]
+
+    class SockFilter(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8),
+                    ("k", ctypes.c_uint32)]
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(SockFilter))]
+
+    filters = (SockFilter * len(prog))(*[SockFilter(c, jt, jf, k) for c, jt, jf, k in prog])
+    fprog = SockFprog(len(prog), filters)
+    no_new_privs()
+    PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+    _check(_c().prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
+    return True
+
+
 def setup_sandbox(cfg: dict) -> None:
+    if cfg.get("cgroup_procs"):  # first of all: everything this process starts stays in the cgroup
+        with open(cfg["cgroup_procs"], "w") as fh:
+            fh.write(str(os.getpid()))
     if cfg.get("pivot"):
         build_root(cfg["pivot"])
     lim = dict(cfg.get("limits") or {})
@@ -337,6 +399,14 @@ def setup_sandbox(cfg: dict) -> None:
     if cfg.get("landlock"):
         ll = cfg["landlock"]
         landlock(ll["read"], ll["write"], int(ll["abi"]))
+        APPLIED.append("landlock")
+    if cfg.get("seccomp", True):
+        try:
+            if seccomp_no_namespaces():
+                APPLIED.append("seccomp")
+        except OSError:
+            if cfg.get("seccomp") == "required":
+                raise
     os.chdir(cfg["workdir"])
     # The script's own directory may not exist any more (after a pivot); the tests import from workdir.
     script_dir = os.path.dirname(os.path.abspath(__file__))
@@ -351,7 +421,12 @@ class SandboxTimeout(BaseException):
     """Raised by SIGALRM in the running test; a BaseException so `except Exception` cannot eat it."""
 
 
+_STRIP: list[str] = []  # path prefixes (the sandbox directory) taken out of messages
+
+
 def _short(text: str, lines: int = 4, chars: int = 500) -> str:
+    for prefix in _STRIP:
+        text = text.replace(prefix, "")
     out = "\n".join(line.rstrip() for line in text.strip().splitlines()[:lines])
     return out if len(out) <= chars else out[: chars - 1] + "…"
 
@@ -512,7 +587,7 @@ def main() -> None:
         sys.stderr.flush()
         os._exit(70)
     if cfg.get("probe"):
-        info = {"uid": os.getuid(), "cap_eff": _status_field("CapEff")}
+        info = {"uid": os.getuid(), "cap_eff": _status_field("CapEff"), "applied": APPLIED}
         if cfg.get("probe_numpy"):
             try:
                 import numpy  # noqa: F401
@@ -525,6 +600,7 @@ def main() -> None:
 
     import pytest
 
+    _STRIP.append(cfg["workdir"].rstrip("/") + "/")
     plugin = make_plugin(pytest, float(cfg["per_test"]), int(cfg.get("memory_mb", 0)))
     args = [
         "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "no:pastebin", "-q",

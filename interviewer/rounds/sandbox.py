@@ -10,19 +10,21 @@ How a run goes (`run_tests`):
   runs pytest on them with a from-scratch environment (never a copy of `os.environ`: no API keys).
 * The child is isolated by the best backend this machine has, probed once and cached:
 
-  ``bwrap``                bubblewrap: new user/pid/net/ipc/uts namespaces, a root filesystem that
+  ``bwrap``                bubblewrap: new pid/net/ipc/uts (+ user) namespaces, a root filesystem that
                            holds only read-only binds of what python needs, and a private /tmp (tmpfs
                            of limited size) for the sandbox directory.
   ``unshare-net+userns``   util-linux ``unshare``: the same namespaces; the child builds the same
                            private root itself (`_sandbox_plugin.build_root`) and pivots into it.
   ``rlimits-only``         no namespaces: resource limits, plus Landlock where the kernel has it
                            (writes only in the sandbox directory, reads only where python lives, no
-                           TCP, no signals outside), plus an unprivileged uid where one is usable.
+                           TCP, no signals outside), plus an unprivileged uid where one is usable, or a
+                           pids cgroup per run when the app is root and a cgroup is writable.
 
   In every backend: limits on address space, CPU time, open files, file size and processes; no core
-  dumps; no_new_privs. RLIMIT_NPROC does not bind root, so when the app runs as root the child gives
-  up root (a fresh unprivileged uid per run) before the candidate's code runs; as a normal user the
-  user namespace gives the limit its own count.
+  dumps; no_new_privs; a seccomp filter so the code cannot create namespaces of its own. RLIMIT_NPROC
+  does not bind root, so when the app runs as root the child gives up root (a fresh unprivileged uid
+  per run) before the candidate's code runs; as a normal user the user namespace gives the limit its
+  own count. `isolation_status()` says what is in force (and what is not).
 * Per-test timeouts are a SIGALRM inside the child; the parent also watches each test's start and
   kills the run if a test outlives its budget (code that swallows the alarm), and enforces the total
   wall time, the disk quota and `cancel` by killing the whole process group (and with it the pid
@@ -36,9 +38,9 @@ Only the standard library (and the shared pydantic schema) is imported here.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
-import re
 import secrets
 import selectors
 import shutil
@@ -66,7 +68,7 @@ LANDLOCK_ENV = "MOCK_INTERVIEWER_SANDBOX_LANDLOCK"  # "0" disables Landlock in t
 # A fresh uid per run comes from here when the app runs as root (no passwd entry is expected).
 _UID_BASE, _UID_SPAN = 2_100_000_000, 1_000_000
 _TOKEN_ENV = "MI_SANDBOX_RUN"  # marks every process of a run (rlimits-only: find the ones that left the group)
-_KILL_GRACE = 1.0  # seconds a test may overrun its alarm before the parent kills the run
+_KILL_GRACE = 2.0  # seconds a test may overrun its alarm (a busy machine) before the parent kills the run
 _DRAIN_GRACE = 0.3  # seconds to keep reading output after the child exits
 
 
@@ -97,6 +99,8 @@ class _Backend:
     switch_uid: bool = False  # give up root for a fresh uid inside the child
     landlock_abi: int = 0
     nproc_offset: bool = False
+    cgroup_base: str = ""  # rlimits-only as root: a pids cgroup to put each run in
+    broken: str = ""  # not even python starts: why
 
     @property
     def namespaced(self) -> bool:
@@ -130,12 +134,17 @@ def _backend() -> _Backend:
 
 def isolation_status() -> dict:
     """What isolation the coding round has on this machine, for `interviewer doctor` (cached probe)."""
-    b = _backend()
+    try:
+        b = _backend()
+    except Exception as exc:  # noqa: BLE001 - doctor must always get an answer
+        b = _Backend("rlimits-only", details=[f"the sandbox probe failed: {_one_line(str(exc))}"])
+        b.broken = b.details[0]
     return {
         "isolation": b.name,
         "network": b.network,
         "filesystem": b.filesystem,
         "processes": b.processes,
+        "usable": not b.broken,
         "details": list(b.details),
     }
 
@@ -170,8 +179,9 @@ def _runtime_paths() -> list[str]:
     return keep
 
 
-def _binds() -> list[tuple[str, str, str]]:
-    """(kind, source, destination): symlink | ro (read-only bind) | dev (device file bind)."""
+@functools.lru_cache(maxsize=1)
+def _binds() -> tuple[tuple[str, str, str], ...]:
+    """(kind, source, destination): symlink | ro (read-only bind). Computed once per process."""
     binds: list[tuple[str, str, str]] = [("ro", "/usr", "/usr")]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
         if os.path.islink(top):
@@ -184,7 +194,7 @@ def _binds() -> list[tuple[str, str, str]]:
     for p in _runtime_paths():
         if not any(p == d or p.startswith(d + "/") for k, _, d in binds if k == "ro"):
             binds.append(("ro", p, p))
-    return binds
+    return tuple(binds)
 
 
 def _landlock_abi() -> int:
@@ -220,24 +230,107 @@ def _other_can_reach(paths: list[str]) -> bool:
     return True
 
 
+def _pids_cgroup_base() -> str:
+    """A pids-controller cgroup directory this (root) process can create children in, or ""."""
+    try:
+        with open("/proc/self/mountinfo") as fh:
+            mounts = fh.read().splitlines()
+        with open("/proc/self/cgroup") as fh:
+            mine = [line.split(":", 2) for line in fh.read().splitlines() if line.count(":") >= 2]
+    except OSError:
+        return ""
+    cands = []
+    for line in mounts:
+        left, _, right = line.partition(" - ")
+        f, r = left.split(), right.split()
+        if len(f) < 5 or len(r) < 3:
+            continue
+        mount_root, mnt, fstype, opts = f[3], f[4], r[0], r[2].split(",")
+        if fstype == "cgroup" and "pids" in opts:
+            rel = next((c[2] for c in mine if "pids" in c[1].split(",")), "/")
+        elif fstype == "cgroup2":
+            rel = next((c[2] for c in mine if c[0] == "0" and c[1] == ""), "/")
+        else:
+            continue
+        if mount_root != "/" and rel.startswith(mount_root):
+            rel = rel[len(mount_root):] or "/"
+        cands.append(os.path.normpath(mnt + "/" + rel))
+    for base in cands:
+        test = os.path.join(base, f"mi-sandbox-probe-{secrets.token_hex(4)}")
+        try:
+            os.mkdir(test)
+        except OSError:
+            continue
+        try:
+            with open(os.path.join(test, "pids.max"), "w") as fh:
+                fh.write("8")
+            return base
+        except OSError:
+            continue
+        finally:
+            try:
+                os.rmdir(test)
+            except OSError:
+                pass
+    return ""
+
+
+def _cgroup_kill(cg: str, remove: bool) -> None:
+    """SIGKILL everything in cgroup `cg` (it cannot have escaped it); then remove the cgroup."""
+    deadline = time.monotonic() + 3.0
+    while True:
+        try:
+            with open(os.path.join(cg, "cgroup.procs")) as fh:
+                pids = [int(x) for x in fh.read().split()]
+        except (OSError, ValueError):
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        if not pids:
+            if remove:
+                try:
+                    os.rmdir(cg)
+                except OSError:
+                    if time.monotonic() < deadline:
+                        time.sleep(0.02)
+                        continue
+            return
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.02)
+
+
 def _probe() -> _Backend:
     forced = os.environ.get(FORCE_ENV, "").strip().lower()
     order = ["bwrap", "unshare", "rlimits"]
     if forced in order:
         order = [forced] + (["rlimits"] if forced != "rlimits" else [])
+    order.append("rlimits-plain")  # last resort: rlimits without Landlock, cgroup or uid switch
     notes: list[str] = []
     for name in order:
         try:
             backend = _make_backend(name, notes)
             if backend is None:
                 continue
-            info = _probe_run(backend)
+            try:
+                info = _probe_run(backend)
+            except Exception:  # noqa: BLE001
+                if "--disable-userns" not in backend.extra_flags:
+                    raise
+                # an older bwrap: go on without it (seccomp still stops new namespaces)
+                backend.extra_flags.remove("--disable-userns")
+                info = _probe_run(backend)
         except Exception as exc:  # noqa: BLE001 - a failed probe only means "try the next backend"
             notes.append(f"{name}: probe failed ({_one_line(str(exc))})")
             continue
-        if info is None:
-            continue
         backend.details = notes + backend.details
+        if "seccomp" in (info.get("applied") or []):
+            backend.details.append("seccomp: the candidate's code cannot create namespaces (unshare/clone/setns)")
+        else:
+            backend.details.append("seccomp: not available, the candidate's code could create namespaces")
         numpy_state = info.get("numpy")
         if numpy_state and numpy_state != "ok":
             backend.details.append(f"numpy is not importable in the sandbox: {numpy_state}")
@@ -246,7 +339,9 @@ def _probe() -> _Backend:
         if forced and forced != name.split("-")[0]:
             backend.details.append(f"{FORCE_ENV}={forced} was requested but is not usable here")
         return backend
-    raise RuntimeError("no sandbox backend works")  # rlimits-only always should; keep mypy happy
+    broken = _Backend("rlimits-only", details=notes)
+    broken.broken = "; ".join(notes) or "python could not be started"
+    return broken
 
 
 def _make_backend(name: str, notes: list[str]) -> _Backend | None:
@@ -295,17 +390,28 @@ def _make_backend(name: str, notes: list[str]) -> _Backend | None:
         return b
     # rlimits-only
     b = _Backend("rlimits-only")
+    if name == "rlimits-plain":
+        b.details = ["processes, filesystem and network are NOT isolated (the safer setups failed)",
+                     "time, memory, open files and file size are limited with rlimits"]
+        b.processes = "limited" if not root else "not limited"
+        b.nproc_offset = not root
+        return b
     b.landlock_abi = _landlock_abi()
     reach = [p for _, p, _ in _binds() if os.path.exists(p)] + [tempfile.gettempdir()]
     b.switch_uid = root and _other_can_reach(reach)
     if b.switch_uid:
         b.processes = "limited"
         b.details.append("processes: a fresh unprivileged uid per run, RLIMIT_NPROC applies")
+    elif root and (cg := _pids_cgroup_base()):
+        b.cgroup_base = cg
+        b.processes = "limited"
+        b.details.append(f"processes: each run gets its own pids cgroup under {cg} (RLIMIT_NPROC does not "
+                         "bind root); capabilities are dropped")
     elif root:
         b.processes = "not limited"
-        b.details.append("processes: NOT limited - the app runs as root and python is not reachable by an "
-                         "unprivileged uid, and RLIMIT_NPROC does not bind root (install bubblewrap); "
-                         "capabilities are dropped")
+        b.details.append("processes: NOT limited - the app runs as root, python is not reachable by an "
+                         "unprivileged uid, RLIMIT_NPROC does not bind root and no pids cgroup is writable "
+                         "(install bubblewrap); capabilities are dropped")
     else:
         b.processes = "limited"
         b.nproc_offset = True
@@ -331,6 +437,7 @@ def _probe_run(b: _Backend) -> dict | None:
     import importlib.util
 
     host = tempfile.mkdtemp(prefix="mi-sandbox-probe-")
+    proc = None
     try:
         cfg_extra = {"probe": True, "probe_numpy": importlib.util.find_spec("numpy") is not None}
         proc, rfd = _spawn(b, host, Limits(), cfg_extra)
@@ -357,6 +464,8 @@ def _probe_run(b: _Backend) -> dict | None:
             raise RuntimeError("the child is still root after the uid switch")
         return probe
     finally:
+        if proc is not None and getattr(proc, "sandbox_cgroup", ""):
+            _cgroup_kill(proc.sandbox_cgroup, remove=True)
         shutil.rmtree(host, ignore_errors=True)
 
 
@@ -436,6 +545,13 @@ def _spawn(b: _Backend, host: str, limits: Limits, extra: dict | None = None, ui
     if b.switch_uid and uid is None:
         cfg["uid"] = uid = _pick_uid()
     token = secrets.token_hex(8)
+    cgroup = ""
+    if b.cgroup_base:
+        cgroup = os.path.join(b.cgroup_base, f"mi-sandbox-{token}")
+        os.mkdir(cgroup)
+        with open(os.path.join(cgroup, "pids.max"), "w") as fh:
+            fh.write(str(int(limits.max_processes)))
+        cfg["cgroup_procs"] = os.path.join(cgroup, "cgroup.procs")
     python = sys.executable
     script_args = ["-s", "-B", "-u"]
     if b.name == "bwrap":
@@ -447,7 +563,7 @@ def _spawn(b: _Backend, host: str, limits: Limits, extra: dict | None = None, ui
             "host_dir": host,
             "newroot": os.path.join(host, ".root"),
             "files": files,
-            "binds": _binds() + [("dev", d, d) for d in ("/dev/null", "/dev/zero", "/dev/full",
+            "binds": list(_binds()) + [("dev", d, d) for d in ("/dev/null", "/dev/zero", "/dev/full",
                                                           "/dev/random", "/dev/urandom") if os.path.exists(d)],
             "tmp_size": _tmp_bytes(limits),
             "workdir": INNER_WORKDIR,
@@ -478,12 +594,15 @@ def _spawn(b: _Backend, host: str, limits: Limits, extra: dict | None = None, ui
         )
     except BaseException:
         os.close(rfd)
+        if cgroup:
+            _cgroup_kill(cgroup, remove=True)
         raise
     finally:
         os.close(wfd)
     proc.sandbox_uid = uid  # type: ignore[attr-defined]
     proc.sandbox_namespaced = b.namespaced  # type: ignore[attr-defined]
     proc.sandbox_token = token  # type: ignore[attr-defined]
+    proc.sandbox_cgroup = cgroup  # type: ignore[attr-defined]
     for stream in (proc.stdout, proc.stderr):
         try:  # bigger pipes: fewer wake-ups when the candidate prints a lot
             import fcntl
@@ -518,7 +637,7 @@ def _bwrap_cmd(b: _Backend, host: str, files: list[str], limits: Limits) -> list
     a += ["--proc", "/proc", "--dev", "/dev"]
     for name in files:
         a += ["--ro-bind", os.path.join(host, name), f"{INNER_WORKDIR}/{name}"]
-    a += ["--chdir", INNER_WORKDIR]
+    a += ["--remount-ro", "/", "--chdir", INNER_WORKDIR]
     return a
 
 
@@ -529,6 +648,8 @@ def _kill_group(proc: subprocess.Popen) -> None:
         pass
     if getattr(proc, "sandbox_namespaced", True):
         return  # the pid namespace dies with its first process: nothing can outlive it
+    if getattr(proc, "sandbox_cgroup", ""):
+        _cgroup_kill(proc.sandbox_cgroup, remove=False)
     # rlimits-only: a process that left the group (setsid) still carries the run's token.
     needle = f"{_TOKEN_ENV}={getattr(proc, 'sandbox_token', '')}".encode() + b"\0"
     for _ in range(3):
@@ -662,18 +783,15 @@ def run_tests(
     """Run the hidden `tests` against the candidate's `code` (saved as solution.py) in the sandbox."""
     limits = limits or Limits()
     t0 = time.monotonic()
-    try:
-        backend = _backend()
-        iso = backend.name
-    except Exception as exc:  # noqa: BLE001
-        return TestReport(status="crashed", message=f"the sandbox is not usable here: {_one_line(str(exc))}",
-                          duration=time.monotonic() - t0)
+    known = _probe_cache.get(_probe_key())
+    iso = known.name if known is not None else ""
 
     def done(**kw) -> TestReport:
         kw.setdefault("duration", round(time.monotonic() - t0, 4))
         kw.setdefault("isolation", iso)
         return TestReport(**kw)
 
+    # Cheap checks first: none of them needs the sandbox (or its one-time probe).
     problem = _syntax_problem(code, SOLUTION_FILE)
     if problem:
         return done(status="syntax_error", message=problem)
@@ -682,6 +800,13 @@ def run_tests(
         return done(status="crashed", message=f"the question's hidden tests do not compile: {problem}")
     if cancel is not None and cancel.is_set():
         return done(status="cancelled", message="the run was cancelled")
+    try:
+        backend = _backend()
+        iso = backend.name
+        if backend.broken:
+            raise RuntimeError(backend.broken)
+    except Exception as exc:  # noqa: BLE001
+        return done(status="crashed", message=f"the sandbox is not usable here: {_one_line(str(exc))}")
 
     host = tempfile.mkdtemp(prefix="mi-sandbox-")
     proc = None
@@ -706,6 +831,8 @@ def run_tests(
             for stream in (proc.stdout, proc.stderr):
                 if stream is not None:
                     stream.close()
+            if getattr(proc, "sandbox_cgroup", ""):
+                _cgroup_kill(proc.sandbox_cgroup, remove=True)
         if rfd >= 0:
             try:
                 os.close(rfd)
@@ -777,7 +904,7 @@ def _supervise(proc, rfd, host, backend: _Backend, limits: Limits, cancel, done)
         for key, _ in sel.select(timeout=wait):
             fd = key.fd
             try:
-                data = os.read(fd, 1 << 16)
+                data = os.read(fd, 1 << 20)
             except BlockingIOError:
                 continue
             except OSError:
@@ -796,7 +923,7 @@ def _supervise(proc, rfd, host, backend: _Backend, limits: Limits, cancel, done)
     for key in list(sel.get_map().values()):
         try:
             while True:
-                data = os.read(key.fd, 1 << 16)
+                data = os.read(key.fd, 1 << 20)
                 if not data:
                     break
                 if key.fd == rfd:
@@ -817,11 +944,12 @@ def _supervise(proc, rfd, host, backend: _Backend, limits: Limits, cancel, done)
 
 
 def _build_report(events, rc, stop_reason, current, out, err, backend: _Backend, limits: Limits, done):
-    collected: list[str] = []
+    collected: list[str] | None = None
     results: dict[str, TestResult] = {}
     kinds: dict[str, str] = {}
     collect_errors: list[TestResult] = []
     finished = False
+    exitstatus = None
     setup_error = ""
     internal_error = ""
     for ev in events:
@@ -841,9 +969,10 @@ def _build_report(events, rc, stop_reason, current, out, err, backend: _Backend,
             collect_errors.append(TestResult(name=f"{_short_name(name)} (collection)", outcome="error",
                                              message=str(ev.get("message", ""))))
             if ev.get("kind"):
-                kinds[name + "::collection"] = str(ev.get("kind"))
+                kinds[name + " (collection)"] = str(ev.get("kind"))
         elif kind == "finish":
             finished = True
+            exitstatus = ev.get("exitstatus")
         elif kind == "setup_error":
             setup_error = str(ev.get("message", ""))
         elif kind == "internal_error":
@@ -855,26 +984,35 @@ def _build_report(events, rc, stop_reason, current, out, err, backend: _Backend,
         if rc < 0:
             sig = -rc
         elif rc > 128 and backend.namespaced and not finished:
-            sig = rc - 128
+            sig = rc - 128  # bwrap and unshare report a child killed by signal N as 128 + N
+    names = collected if collected is not None else list(results)
+    missing = [n for n in names if n not in results]
+    running = current if current in missing else None  # the test that was running when the run stopped
+    run_name = _short_name(running) if running else ""
+    during = f" while running {run_name}" if running else ""
 
     status, message = "ok", ""
-    running = current  # the test that was running when the run stopped, if any
-    stopped_note = ""
+    not_run = "not run: the run stopped before this test"
+    running_msg = ""
     if stop_reason == "cancelled":
         status, message = "cancelled", "the run was cancelled"
-        stopped_note = "not run: the run was cancelled"
+        not_run = "not run: the run was cancelled"
+        running_msg = "cancelled while running"
     elif stop_reason == "total":
         status = "timeout"
         message = f"your code did not finish within {limits.total_seconds:g} s"
-        stopped_note = f"not run: the whole run stopped at its {limits.total_seconds:g} s limit"
+        not_run = f"not run: the whole run stopped at its {limits.total_seconds:g} s limit"
+        running_msg = f"still running when the {limits.total_seconds:g} s limit for the whole run was reached"
     elif stop_reason == "test":
         status = "timeout"
-        message = f"{_short_name(running or 'a test')} did not finish within {limits.per_test_seconds:g} s (infinite loop?)"
-        stopped_note = f"not run: the run stopped after {_short_name(running or 'a test')} timed out"
+        message = f"{run_name or 'a test'} did not finish within {limits.per_test_seconds:g} s (infinite loop?)"
+        not_run = f"not run: the run stopped after {run_name or 'a test'} timed out"
+        running_msg = f"did not finish within {limits.per_test_seconds:g} s (infinite loop?)"
     elif stop_reason == "disk":
         status = "crashed"
         message = f"your code wrote more than {max(4 * limits.max_file_mb, 64)} MB of files"
-        stopped_note = "not run: the run was stopped (too much written to disk)"
+        not_run = "not run: the run was stopped (too much written to disk)"
+        running_msg = message
     elif setup_error:
         status, message = "crashed", f"the sandbox could not be set up: {_one_line(setup_error)}"
     elif not finished:
@@ -883,7 +1021,7 @@ def _build_report(events, rc, stop_reason, current, out, err, backend: _Backend,
         if sig == signal.SIGXCPU:
             status = "timeout"
             message = f"your code used more than {int(limits.total_seconds + 0.999) + 1} s of CPU time"
-        elif memory_hint or any(kinds.get(n) == "memory" for n in kinds):
+        elif memory_hint or "memory" in kinds.values():
             status, message = "memory", f"your code used more than {limits.memory_mb} MB of memory"
         elif sig:
             try:
@@ -898,39 +1036,40 @@ def _build_report(events, rc, stop_reason, current, out, err, backend: _Backend,
         else:
             status = "crashed"
             message = "the test process exited early (os._exit? sys.exit?)"
-        if running:
-            message += f" while running {_short_name(running)}"
-        stopped_note = "not run: the test process ended before this test"
+        message += during
+        not_run = "not run: the test process ended before this test"
+        running_msg = message
+    elif (collected is None or exitstatus == 3) and not collect_errors and not results:
+        status = "crashed"
+        if "SystemExit" in stderr_text:
+            message = "your code called sys.exit() while the tests were loading it"
+        else:
+            message = "the tests stopped while loading your code (pytest internal error)"
+    elif missing:
+        status = "crashed"
+        message = "the test session stopped early (KeyboardInterrupt? pytest.exit()?)" + during
+        not_run = "not run: the test session stopped early"
+        running_msg = message
 
     # Per-test results in collection order; fill in the test that was running and those never run.
     ordered: list[TestResult] = list(collect_errors)
-    names = collected or list(results)
     for name in names:
         if name in results:
             ordered.append(results[name])
-        elif name == running and stop_reason in ("test", "total"):
+        else:
             ordered.append(TestResult(name=_short_name(name), outcome="error",
-                                      message=f"did not finish within {limits.per_test_seconds:g} s (infinite loop?)"
-                                      if stop_reason == "test" else
-                                      f"still running when the {limits.total_seconds:g} s limit for the whole run hit"))
-        elif name == running and status in ("crashed", "memory", "timeout") and stop_reason == "":
-            ordered.append(TestResult(name=_short_name(name), outcome="error", message=message))
-        elif stopped_note:
-            ordered.append(TestResult(name=_short_name(name), outcome="error", message=stopped_note))
-    for name, res in results.items():
-        if name not in names:
-            ordered.append(res)
+                                      message=running_msg if name == running and running_msg else not_run))
 
     if status == "ok":
-        if any(k == "memory" for k in kinds.values()):
+        if "memory" in kinds.values():
             status, message = "memory", f"your code used more than {limits.memory_mb} MB of memory"
-        elif any(k == "timeout" for k in kinds.values()):
+        elif "timeout" in kinds.values():
             first = next(n for n in results if kinds.get(n) == "timeout")
             status = "timeout"
             message = f"{_short_name(first)} did not finish within {limits.per_test_seconds:g} s (infinite loop?)"
         elif collect_errors:
             message = f"the tests could not load your code: {_one_line(collect_errors[0].message)}"
-        elif not collected:
+        elif not names:
             status, message = "no_tests", "no tests were found in the hidden tests"
 
     passed = sum(r.outcome == "passed" for r in ordered)

@@ -1,0 +1,122 @@
+"""Fit the offline grader's credit model on the grading eval suites.
+
+One logistic model maps a criterion's features (similarity above that criterion's null level,
+lexical recall of its key terms, list-likeness, relevance, ...) to the share of its points a
+careful human awarded. It is a handful of global weights, never per question. The script reports
+GroupKFold cross-validation *by question* (every fold's questions are unseen in training), so the
+printed figures estimate performance on new questions, then fits on everything and writes
+interviewer/chains/offline_grader_weights.json.
+
+Run: .venv/bin/python scripts/fit_offline_grader.py [evals/grading]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import spearmanr
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+FEATURES = ["z", "z_ref", "z_crit", "z_list", "z_second", "lexical", "relevance", "list_frac", "log_words", "answer_z"]
+OUT = ROOT / "interviewer" / "chains" / "offline_grader_weights.json"
+
+
+def collect(paths):
+    from interviewer.bank import load_bank
+    from interviewer.chains.grader import OfflineGrader
+    from interviewer.evaluation import _resolve_questions, expand_paths, load_suite
+
+    bank = load_bank()
+    grader = OfflineGrader(bank=bank)
+    rows = []
+    for path in expand_paths(paths):
+        suite = load_suite(path)
+        if suite.kind != "grading":
+            continue
+        qs = _resolve_questions(suite, bank)
+        for c in suite.cases:
+            qid = c.question if isinstance(c.question, str) else c.question.id
+            q = qs[qid]
+            if q.round == "coding" or not c.expected_criteria:
+                continue
+            feats, ctx = grader.features(q, c.answer or "")
+            for crit, f in zip(q.rubric, feats or [None] * len(q.rubric)):
+                gold = c.expected_criteria.get(crit.id)
+                if gold is None or f is None:
+                    continue
+                rows.append({"q": qid, "case": c.id, "tags": c.tags, "points": crit.points, "gold": gold / crit.points,
+                             "x": [f[k] for k in FEATURES], "relevance": f["relevance"], "expected": c.expected_score})
+    return rows
+
+
+def fit(X, y):
+    # Fractional labels: each row twice, as a positive weighted y and a negative weighted 1 - y.
+    Xd = np.vstack([X, X])
+    yd = np.r_[np.ones(len(y)), np.zeros(len(y))]
+    wd = np.r_[y, 1 - y] + 1e-6
+    m = LogisticRegression(C=1.0, max_iter=2000)
+    m.fit(Xd, yd, sample_weight=wd)
+    return m
+
+
+def case_scores(rows, credits):
+    by_case = {}
+    for r, c in zip(rows, credits):
+        c = 0.0 if r["relevance"] <= 0 else c
+        d = by_case.setdefault(r["case"], {"aw": 0.0, "tot": 0.0, "exp": r["expected"], "q": r["q"], "tags": r["tags"]})
+        d["aw"] += round(c * r["points"] * 2) / 2
+        d["tot"] += r["points"]
+    return {k: (10 * v["aw"] / v["tot"], v["exp"], v["q"], v["tags"]) for k, v in by_case.items()}
+
+
+def report(scores, label):
+    pred = [s[0] for s in scores.values()]
+    gold = [s[1] for s in scores.values()]
+    sp = spearmanr(gold, pred).statistic
+    by_q = {}
+    for p, g, q, _ in scores.values():
+        by_q.setdefault(q, []).append((p, g))
+    agree = tot = 0
+    for items in by_q.values():
+        for i in range(len(items)):
+            for j in range(i + 1, len(items)):
+                if abs(items[i][1] - items[j][1]) < 1:
+                    continue
+                tot += 1
+                d = (items[i][0] - items[j][0]) * (items[i][1] - items[j][1])
+                agree += 1 if d > 0 else 0.5 if d == 0 else 0
+    infl = {}
+    for p, g, _, tags in scores.values():
+        for t in tags:
+            infl.setdefault(t, []).append(p - g)
+    print(f"{label}: spearman {sp:.3f}  pairwise {agree / max(tot, 1):.3f}  mae {np.mean([abs(a - b) for a, b in zip(pred, gold)]):.2f}")
+    print("   error by tag: " + ", ".join(f"{t}={np.mean(v):+.2f}" for t, v in sorted(infl.items())))
+
+
+def main() -> None:
+    paths = [Path(p) for p in sys.argv[1:]] or [ROOT / "evals" / "grading"]
+    rows = collect(paths)
+    X = np.array([r["x"] for r in rows])
+    y = np.array([r["gold"] for r in rows])
+    groups = np.array([r["q"] for r in rows])
+    print(f"{len(rows)} criterion rows from {len(set(groups))} questions")
+    cv = np.zeros(len(rows))
+    for tr, te in GroupKFold(n_splits=5).split(X, y, groups):
+        cv[te] = fit(X[tr], y[tr]).predict_proba(X[te])[:, 1]
+    report(case_scores(rows, cv), "cross-validated by question")
+    m = fit(X, y)
+    report(case_scores(rows, m.predict_proba(X)[:, 1]), "fitted on all (in-sample)")
+    OUT.write_text(json.dumps({"features": FEATURES, "coef": dict(zip(FEATURES, map(float, m.coef_[0]))), "intercept": float(m.intercept_[0]),
+                               "trained_on": sorted({str(p) for p in paths}), "rows": len(rows)}, indent=2) + "\n")
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()

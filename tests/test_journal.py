@@ -1,0 +1,468 @@
+"""The journal: one SQLite file with the history, drafts, progress and spaced repetition.
+
+It must never lose or silently damage a candidate's history: migrations are versioned and
+backed up, a newer or broken file is refused with a fix, drafts survive a crash, and an export
+imported elsewhere gives the same answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from interviewer import journal as journal_mod
+from interviewer.errors import UserError
+from interviewer.journal import SCHEMA_VERSION, Journal
+from interviewer.schema import CriterionGrade, Grade, Question
+from interviewer.settings import journal_path
+
+T0 = datetime(2030, 1, 7, 9, 0, tzinfo=timezone.utc)
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def make_grade(q: Question, score: float) -> Grade:
+    """A grade whose criteria add up to `score` (same share of every criterion)."""
+    crit = [CriterionGrade(id=c.id, awarded=round(c.points * score / 10, 2), points=c.points, feedback="fb") for c in q.rubric]
+    return Grade(question_id=q.id, score=Grade.score_from(crit), criteria=crit, grader="offline")
+
+
+def answer(j: Journal, sid: int, q: Question, score: float, text: str = "an answer", seconds: float = 60.0, schedule: bool = True) -> int:
+    aid = j.record_answer(sid, q, text, seconds)
+    j.record_grade(aid, make_grade(q, score), schedule=schedule)
+    return aid
+
+
+@pytest.fixture
+def j():
+    jj = Journal()
+    yield jj
+    jj.close()
+
+
+@pytest.fixture
+def qs(bank):
+    """Three questions with distinct topics, rounds and domains."""
+    a = bank.get("breadth.bias-variance-tradeoff")  # bias-variance, no domain
+    b = next(q for q in bank.filter(round="depth") if q.domains and "bias-variance" not in q.topics)
+    c = next(
+        q for q in bank.filter(round="breadth")
+        if q.domains and not set(q.topics) & (set(b.topics) | set(a.topics)) and set(q.domains) != set(b.domains)
+    )
+    assert a and b and c
+    return a, b, c
+
+
+# -- schema and migrations ----------------------------------------------------------------------
+
+
+def test_a_new_journal_is_created_at_the_current_schema_version(interviewer_home):
+    j = Journal()
+    assert j.path == journal_path() and j.path.exists()
+    assert j.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    versions = [r[0] for r in j.db.execute("SELECT version FROM migrations ORDER BY version")]
+    assert versions == list(range(1, SCHEMA_VERSION + 1))
+    tables = {r[0] for r in j.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert set(Journal.TABLES) <= tables
+    j.close()
+    # reopening does not migrate again
+    j2 = Journal()
+    assert j2.db.execute("SELECT COUNT(*) FROM migrations").fetchone()[0] == SCHEMA_VERSION
+    assert list(j2.path.parent.glob("*.bak.sqlite")) == []
+    j2.close()
+
+
+def test_an_old_journal_is_upgraded_keeping_its_data_and_a_backup(tmp_path):
+    path = tmp_path / "old" / "journal.sqlite"
+    path.parent.mkdir()
+    db = sqlite3.connect(path, isolation_level=None)
+    journal_mod._v1(db)
+    db.execute("PRAGMA user_version = 1")
+    db.execute("INSERT INTO sessions(started_at, mode, rounds) VALUES (1.0, 'practice', '[\"breadth\"]')")
+    db.close()
+    j = Journal(path)
+    assert j.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert [s["rounds"] for s in j.sessions()] == [["breadth"]]
+    assert j.due_questions(now=T0) == []  # the v2 tables exist
+    backups = list(path.parent.glob(f"journal.pre-v{SCHEMA_VERSION}.*.bak.sqlite"))
+    assert len(backups) == 1
+    old = sqlite3.connect(backups[0])
+    assert old.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert old.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 1
+    old.close()
+    j.close()
+
+
+def _newer_journal(path: Path, wal: bool) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, isolation_level=None)
+    if wal:
+        db.execute("PRAGMA journal_mode = WAL")
+    db.execute("CREATE TABLE sessions (id INTEGER PRIMARY KEY, future TEXT)")
+    db.execute("INSERT INTO sessions(future) VALUES ('from the future')")
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    if wal:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+
+
+def test_a_journal_from_a_newer_version_is_refused_and_untouched():
+    path = journal_path()
+    _newer_journal(path, wal=True)  # what a newer mock-interviewer writes
+    before = sha(path)
+    with pytest.raises(UserError) as exc:
+        Journal()
+    assert "newer" in exc.value.message and str(path) in exc.value.message
+    assert f"{SCHEMA_VERSION + 1} > {SCHEMA_VERSION}" in exc.value.message
+    assert "upgrade" in exc.value.hint
+    assert sha(path) == before
+    assert list(path.parent.glob("*.bak.sqlite")) == []
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+    assert db.execute("SELECT future FROM sessions").fetchall() == [("from the future",)]
+    db.close()
+
+
+@pytest.mark.xfail(
+    reason="BUG: journal.Journal.__init__ sets PRAGMA journal_mode=WAL before _migrate() checks the "
+    "version, so a newer journal in rollback-journal mode is rewritten (header switched to WAL) although "
+    "the error says 'the file was left untouched'",
+    strict=True,
+)
+def test_a_newer_journal_not_in_wal_mode_is_also_left_byte_for_byte_untouched():
+    path = journal_path()
+    _newer_journal(path, wal=False)
+    before = sha(path)
+    with pytest.raises(UserError):
+        Journal()
+    assert sha(path) == before
+
+
+def test_a_corrupted_journal_is_a_user_error_with_the_mv_hint():
+    path = journal_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"definitely not SQLite, just some bytes " * 64)
+    before = sha(path)
+    with pytest.raises(UserError) as exc:
+        Journal()
+    assert str(path) in exc.value.message
+    assert f"mv {path} {path}.broken" in exc.value.hint
+    assert "\n" not in exc.value.line()
+    assert sha(path) == before
+
+
+# -- sessions and drafts ----------------------------------------------------------------------------
+
+
+def test_session_lifecycle_and_listing(j, qs):
+    a, _, _ = qs
+    sid = j.start_session("mock", ["breadth", "depth"], endpoint="http://x/v1", model="m", state={"k": 1})
+    assert [s["id"] for s in j.unfinished_sessions()] == [sid]
+    answer(j, sid, a, 6.0)
+    j.finish_session(sid, {"mean_score": 6.0})
+    assert j.unfinished_sessions() == []
+    row = j.sessions()[0]
+    assert (row["id"], row["mode"], row["rounds"], row["status"], row["n_answers"], row["mean_score"]) == (sid, "mock", ["breadth", "depth"], "finished", 1, 6.0)
+    s = j.session(sid)
+    assert s["summary"] == {"mean_score": 6.0}
+    assert s["answers"][0]["question"]["id"] == a.id
+    assert s["answers"][0]["grade"]["score"] == 6.0
+
+
+def test_unknown_session_is_a_user_error(j):
+    with pytest.raises(UserError) as exc:
+        j.session(42)
+    assert "42" in exc.value.message and "history" in exc.value.hint
+
+
+def test_deleting_a_session_removes_its_answers_and_grades(j, qs):
+    a, b, _ = qs
+    keep = j.start_session("practice", ["breadth"])
+    answer(j, keep, a, 5.0)
+    gone = j.start_session("practice", ["breadth"])
+    answer(j, gone, b, 5.0)
+    j.save_draft(gone, "x#1", "draft")
+    j.delete_session(gone)
+    assert [s["id"] for s in j.sessions()] == [keep]
+    assert j.db.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == 1
+    assert j.db.execute("SELECT COUNT(*) FROM criterion_grades").fetchone()[0] == len(a.rubric)
+    assert j.db.execute("SELECT COUNT(*) FROM drafts").fetchone()[0] == 0
+    assert {r[0] for r in j.db.execute("SELECT topic FROM answer_topics")} == set(a.topics)
+
+
+def test_drafts_upsert_and_survive_reopening(j):
+    sid = j.start_session("practice", ["breadth"])
+    assert j.draft(sid, "q#1") is None
+    j.save_draft(sid, "q#1", "first words")
+    j.save_draft(sid, "q#1", "first words, then more")
+    j.save_draft(sid, "q#2", "another question")
+    assert j.db.execute("SELECT COUNT(*) FROM drafts").fetchone()[0] == 2
+    j.close()  # as if the terminal closed
+    j2 = Journal()
+    assert j2.draft(sid, "q#1") == "first words, then more"
+    assert j2.draft(sid, "q#2") == "another question"
+    assert j2.session(sid)["drafts"] == {"q#1": "first words, then more", "q#2": "another question"}
+    j2.close()
+
+
+def test_drafts_are_cleared_when_the_session_finishes(j):
+    sid = j.start_session("practice", ["breadth"])
+    j.save_draft(sid, "q#1", "words")
+    j.finish_session(sid, {})
+    assert j.draft(sid, "q#1") is None
+
+
+# -- answers, grades, progress ------------------------------------------------------------------------
+
+
+def test_record_answer_and_grade_store_everything_progress_needs(j, qs):
+    a, _, _ = qs
+    sid = j.start_session("practice", ["breadth"])
+    aid = j.record_answer(sid, a, "my answer", 87.5, timed_out=True, hints=2)
+    g = make_grade(a, 4.0)
+    g.model, g.prompt_version = "m", "grader-v1"
+    j.record_grade(aid, g)
+    row = j.session(sid)["answers"][0]
+    assert (row["answer"], row["duration_s"], row["timed_out"], row["hints"]) == ("my answer", 87.5, 1, 2)
+    assert (row["score"], row["grader"], row["model"], row["prompt_version"]) == (4.0, "offline", "m", "grader-v1")
+    crit = j.db.execute("SELECT criterion_id, awarded, points FROM criterion_grades WHERE answer_id = ?", (aid,)).fetchall()
+    assert [tuple(r) for r in crit] == [(c.id, c.awarded, c.points) for c in g.criteria]
+    # regrading replaces the criterion rows rather than adding to them
+    j.record_grade(aid, make_grade(a, 8.0), schedule=False)
+    assert j.db.execute("SELECT COUNT(*) FROM criterion_grades WHERE answer_id = ?", (aid,)).fetchone()[0] == len(a.rubric)
+    assert j.session(sid)["answers"][0]["score"] == 8.0
+
+
+def test_progress_by_topic_round_and_domain_with_weakest_topics_first(j, qs):
+    a, b, c = qs
+    sid = j.start_session("practice", ["breadth", "depth"])
+    answer(j, sid, a, 2.0, seconds=30)
+    answer(j, sid, b, 6.0, seconds=90)
+    answer(j, sid, c, 9.0, seconds=60)
+    p = j.progress()
+    assert p["answers"] == 3
+    assert p["mean_score"] == pytest.approx((2 + 6 + 9) / 3, abs=0.01)
+    assert p["mean_seconds"] == 60.0
+    topics = {t["topic"]: t for t in p["by_topic"]}
+    for t in a.topics:
+        assert topics[t]["mean_score"] == 2.0 and topics[t]["mean_seconds"] == 30.0
+    for t in c.topics:
+        assert topics[t]["mean_score"] == 9.0
+    scores = [t["mean_score"] for t in p["by_topic"]]
+    assert scores == sorted(scores)  # weakest first
+    assert p["weakest_topics"][0] in a.topics
+    rounds = {r["round"]: r for r in p["by_round"]}
+    assert rounds["depth"]["mean_score"] == 6.0 and rounds["depth"]["answers"] == 1
+    assert rounds["breadth"]["mean_score"] == pytest.approx(5.5) and rounds["breadth"]["answers"] == 2
+    domains = {d["domain"]: d for d in p["by_domain"]}
+    for d in b.domains:
+        assert domains[d]["answers"] >= 1
+    for d in set(c.domains) - set(b.domains):
+        assert domains[d]["mean_score"] == 9.0
+    assert p["trend"] and {t["round"] for t in p["trend"]} == {"breadth", "depth"}
+
+
+def test_progress_ignores_answers_that_were_never_graded(j, qs):
+    a, _, _ = qs
+    sid = j.start_session("practice", ["breadth"])
+    j.record_answer(sid, a, "ungraded", 10.0)
+    p = j.progress()
+    assert p["answers"] == 0 and p["by_topic"] == [] and p["mean_score"] is None
+
+
+def test_weak_topics_weigh_recent_answers_more(j, qs):
+    a, _, c = qs
+    sid = j.start_session("practice", ["breadth"])
+    answer(j, sid, a, 2.0, schedule=False)
+    answer(j, sid, a, 8.0, schedule=False)  # newer and better
+    answer(j, sid, c, 10.0, schedule=False)
+    weak = j.weak_topics()
+    expected = 1 - (1.0 * 8.0 + 0.85 * 2.0) / 1.85 / 10
+    for t in a.topics:
+        assert weak[t] == pytest.approx(expected, abs=1e-3)
+        assert weak[t] < 0.5  # improving pulls the weakness below the plain mean's 0.5
+    for t in set(c.topics) - set(a.topics):
+        assert weak[t] == 0.0
+    assert j.weak_topics(min_answers=2) == {t: pytest.approx(expected, abs=1e-3) for t in a.topics}
+
+
+def test_recent_question_ids_come_from_the_last_sessions(j, qs):
+    a, b, _ = qs
+    s1 = j.start_session("practice", ["breadth"])
+    answer(j, s1, a, 5.0, schedule=False)
+    s2 = j.start_session("practice", ["depth"])
+    answer(j, s2, b, 5.0, schedule=False)
+    assert j.recent_question_ids(sessions=1) == {b.id}
+    assert j.recent_question_ids(sessions=5) == {a.id, b.id}
+
+
+# -- spaced repetition ---------------------------------------------------------------------------------
+
+
+def test_a_low_score_schedules_a_review_card(j):
+    j.schedule_review("breadth.x", 2.0, now=T0)
+    cards = j.upcoming()
+    assert [c["question_id"] for c in cards] == ["breadth.x"]
+    due = datetime.fromtimestamp(cards[0]["due"], timezone.utc)
+    assert T0 < due <= T0 + timedelta(days=1)  # a failed answer comes back soon
+    assert cards[0]["last_score"] == 2.0
+
+
+def test_a_high_first_score_schedules_nothing(j):
+    j.schedule_review("breadth.easy", 9.0, now=T0)
+    j.schedule_review("breadth.edge", 8.5, now=T0)
+    assert j.upcoming() == []
+
+
+def test_recording_a_poor_grade_schedules_the_question(j, qs):
+    a, b, _ = qs
+    sid = j.start_session("practice", ["breadth"])
+    answer(j, sid, a, 3.0)
+    answer(j, sid, b, 9.5)
+    assert [c["question_id"] for c in j.upcoming()] == [a.id]
+
+
+def test_due_questions_respect_time(j):
+    j.schedule_review("q.failed", 1.0, now=T0)
+    j.schedule_review("q.shaky", 7.0, now=T0)
+    assert j.due_questions(now=T0) == []
+    failed_due = datetime.fromtimestamp(j.upcoming()[0]["due"], timezone.utc)
+    assert [d["question_id"] for d in j.due_questions(now=failed_due)] == ["q.failed"]
+    later = T0 + timedelta(days=2)
+    assert [d["question_id"] for d in j.due_questions(now=later)] == ["q.failed", "q.shaky"]  # oldest due first
+    assert len(j.due_questions(now=later, limit=1)) == 1
+
+
+def test_a_good_review_pushes_the_card_further_out_than_a_bad_one(j):
+    j.schedule_review("q.good", 2.0, now=T0)
+    j.schedule_review("q.bad", 2.0, now=T0)
+    t1 = T0 + timedelta(hours=1)
+    j.schedule_review("q.good", 9.5, now=t1)  # once a card exists, a strong answer reviews it
+    j.schedule_review("q.bad", 1.0, now=t1)
+    due = {c["question_id"]: c["due"] for c in j.upcoming()}
+    assert due["q.good"] > due["q.bad"]
+    assert datetime.fromtimestamp(due["q.good"], timezone.utc) > t1 + timedelta(hours=12)
+    assert [d["question_id"] for d in j.due_questions(now=t1 + timedelta(hours=2))] == ["q.bad"]
+
+
+# -- export / import ------------------------------------------------------------------------------------
+
+
+def _populated(j: Journal, qs) -> int:
+    a, b, c = qs
+    sid = j.start_session("practice", ["breadth", "depth"])
+    answer(j, sid, a, 3.0, text="answer A")
+    answer(j, sid, b, 7.0, text="answer B")
+    j.finish_session(sid, {"mean_score": 5.0})
+    open_sid = j.start_session("mock", ["breadth"])
+    answer(j, open_sid, c, 9.0, text="answer C")
+    j.save_draft(open_sid, "draft-q#1", "half an answer")
+    j.add_entry("point", "Calibrate before auctions", "body")
+    return sid
+
+
+def _content(j: Journal) -> dict:
+    """Journal content without row ids (which an import renumbers)."""
+    out = {}
+    for s in j.sessions():
+        full = j.session(s["id"])
+        out[(full["started_at"], full["mode"])] = (
+            full["status"],
+            full["summary"],
+            [(a["question_id"], a["answer"], a["score"], a["grade"]) for a in full["answers"]],
+            full["drafts"],
+        )
+    return out
+
+
+def test_export_import_round_trip_gives_the_same_journal(tmp_path, j, qs):
+    _populated(j, qs)
+    data = json.loads(json.dumps(j.export_data()))  # through JSON, as `interviewer export` does
+    assert data["format"] == "mock-interviewer-journal" and data["schema_version"] == SCHEMA_VERSION
+    fresh = Journal(tmp_path / "fresh" / "journal.sqlite")
+    counts = fresh.import_data(data)
+    assert counts["sessions"] == 2 and counts["answers"] == 3 and counts["entries"] == 1
+    assert _content(fresh) == _content(j)
+    assert fresh.progress()["by_topic"] == j.progress()["by_topic"]
+    assert fresh.upcoming() == j.upcoming()
+    assert [e["title"] for e in fresh.entries()] == ["Calibrate before auctions"]
+    crit_new = fresh.db.execute("SELECT COUNT(*) FROM criterion_grades").fetchone()[0]
+    assert crit_new == j.db.execute("SELECT COUNT(*) FROM criterion_grades").fetchone()[0]
+    fresh.close()
+
+
+def test_import_never_overwrites_existing_sessions(j, qs):
+    _populated(j, qs)
+    before = _content(j)
+    data = json.loads(json.dumps(j.export_data()))
+    j.import_data(data)  # importing into the same journal duplicates, never replaces
+    assert len(j.sessions()) == 4
+    ids = [s["id"] for s in j.sessions()]
+    assert len(set(ids)) == 4
+    for key, value in before.items():
+        assert _content(j)[key] == value
+
+
+def test_a_backup_is_taken_before_import(j, qs, tmp_path):
+    _populated(j, qs)
+    other = Journal(tmp_path / "other.sqlite")
+    sid = other.start_session("practice", ["breadth"])
+    answer(other, sid, qs[0], 5.0)
+    j.import_data(other.export_data())
+    backups = list(j.path.parent.glob("journal.pre-import.*.bak.sqlite"))
+    assert len(backups) == 1
+    snap = sqlite3.connect(backups[0])
+    assert snap.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 2  # the state before the import
+    snap.close()
+    assert len(j.sessions()) == 3
+
+
+@pytest.mark.xfail(
+    reason="BUG: journal.Journal.import_data writes cards with INSERT OR REPLACE, so an import "
+    "overwrites this journal's spaced-repetition card for the same question (docs: nothing already "
+    "here is overwritten)",
+    strict=True,
+)
+def test_import_keeps_the_local_review_card_for_a_question(j, tmp_path):
+    j.schedule_review("breadth.shared", 1.0, now=T0)
+    local = j.upcoming()[0]
+    other = Journal(tmp_path / "other.sqlite")
+    other.schedule_review("breadth.shared", 7.0, now=T0 - timedelta(days=30))
+    j.import_data(other.export_data())
+    assert j.upcoming()[0] == local
+
+
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        ([1, 2, 3], "not a mock-interviewer journal export"),
+        ({"format": "something-else", "tables": {}}, "not a mock-interviewer journal export"),
+        ({"format": "mock-interviewer-journal", "schema_version": SCHEMA_VERSION + 1, "tables": {}}, "newer"),
+        ({"format": "mock-interviewer-journal", "schema_version": SCHEMA_VERSION, "tables": []}, "no tables"),
+    ],
+    ids=["not-a-mapping", "other-format", "newer-schema", "no-tables"],
+)
+def test_import_refuses_what_is_not_an_export_and_changes_nothing(j, qs, data, words):
+    _populated(j, qs)
+    before = j.export_data()["tables"]
+    with pytest.raises(UserError) as exc:
+        j.import_data(data)
+    assert words in exc.value.message
+    assert j.export_data()["tables"] == before
+    assert list(j.path.parent.glob("*.bak.sqlite")) == []
+
+
+def test_llm_calls_are_logged(j):
+    from interviewer.llm import Usage
+
+    j.log_llm_calls([Usage("grade", "m", 100, 20, 0.5, False, "json_schema"), Usage("follow_up", "m", 50, 10, 0.2, True)], session_id=None)
+    j.log_llm_calls([])
+    rows = [tuple(r) for r in j.db.execute("SELECT purpose, input_tokens, output_tokens, counted FROM llm_calls ORDER BY id")]
+    assert rows == [("grade", 100, 20, 0), ("follow_up", 50, 10, 1)]
