@@ -535,7 +535,9 @@ _register_plugins()
 
 def main() -> None:
     try:
-        app(standalone_mode=False)
+        rv = app(standalone_mode=False)
+        if isinstance(rv, int) and rv:
+            sys.exit(rv)  # typer returns (not raises) the code of typer.Exit in this mode
     except UserError as exc:
         if _state["verbose"]:
             import traceback
@@ -552,14 +554,16 @@ def main() -> None:
         typer.echo("interrupted", err=True)
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, details behind -v
-        import click
-
-        if isinstance(exc, click.exceptions.UsageError):
-            typer.echo(f"error: {exc.format_message()} (see `interviewer {exc.ctx.command_path.split(' ', 1)[-1] if exc.ctx else ''} --help`)", err=True)
+        # typer vendors its own copy of click's exceptions: match them by shape, not by class.
+        names = {c.__name__ for c in type(exc).__mro__}
+        if "UsageError" in names and hasattr(exc, "format_message"):
+            ctx = getattr(exc, "ctx", None)
+            where = ctx.command_path.split(" ", 1)[-1] if ctx is not None and " " in ctx.command_path else ""
+            typer.echo(f"error: {exc.format_message()} (see `interviewer {where + ' ' if where else ''}--help`)", err=True)
             sys.exit(2)
-        if isinstance(exc, click.exceptions.ClickException):
+        if "ClickException" in names and hasattr(exc, "format_message"):
             typer.echo(f"error: {exc.format_message()}", err=True)
-            sys.exit(exc.exit_code)
+            sys.exit(getattr(exc, "exit_code", 1))
         if _state["verbose"]:
             import traceback
 

@@ -136,6 +136,7 @@ class Journal:
         try:
             self.db = sqlite3.connect(self.path, timeout=5.0, check_same_thread=False, isolation_level=None)
             self.db.row_factory = sqlite3.Row
+            self._refuse_newer()  # before WAL: a newer journal must stay byte for byte as it was
             self.db.execute("PRAGMA foreign_keys = ON")
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
@@ -147,6 +148,15 @@ class Journal:
         self.db.close()
 
     # -- schema ------------------------------------------------------------------------------
+    def _refuse_newer(self) -> None:
+        current = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if current > SCHEMA_VERSION:
+            self.db.close()
+            raise UserError(
+                f"{self.path} was written by a newer mock-interviewer (schema {current} > {SCHEMA_VERSION})",
+                "upgrade mock-interviewer; the file was left untouched",
+            )
+
     def _migrate(self) -> None:
         current = self.db.execute("PRAGMA user_version").fetchone()[0]
         if current > SCHEMA_VERSION:
@@ -442,10 +452,24 @@ class Journal:
         if int(data.get("schema_version", 0)) > SCHEMA_VERSION:
             raise UserError("that export comes from a newer mock-interviewer", "upgrade before importing it")
         tables = data.get("tables")
-        if not isinstance(tables, dict):
-            raise UserError("the export has no tables", "use a file written by `interviewer export`")
+        if not isinstance(tables, dict) or not all(isinstance(v, list) and all(isinstance(r, dict) for r in v) for v in tables.values()):
+            raise UserError("the export has no tables, or they are damaged", "use a file written by `interviewer export`")
         self.backup("pre-import")
+        try:
+            return self._import_tables(tables)
+        except (sqlite3.Error, KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise UserError(f"that export is damaged ({type(exc).__name__}: {exc}); nothing was imported", "re-export it from the other machine")
+
+    def _import_tables(self, tables: dict) -> dict[str, int]:
         counts: dict[str, int] = {}
+        known = {t: {r[1] for r in self.db.execute(f"PRAGMA table_info({t})")} for t in self.TABLES}
+        for t, rows in tables.items():
+            if t not in known:
+                raise ValueError(f"unknown table {t}")
+            for r in rows:
+                extra = set(r) - known[t]
+                if extra:
+                    raise ValueError(f"unknown columns {sorted(extra)} in {t}")
         # Imported rows get new ids so nothing already in this journal is overwritten.
         with self.tx():
             session_map: dict[int, int] = {}
@@ -470,7 +494,8 @@ class Journal:
                 row["session_id"] = session_map.get(row["session_id"], row["session_id"])
                 self.db.execute("INSERT OR REPLACE INTO drafts(session_id, question_id, text, updated_at) VALUES (?,?,?,?)", (row["session_id"], row["question_id"], row["text"], row["updated_at"]))
             for row in tables.get("cards", []):
-                self.db.execute("INSERT OR REPLACE INTO cards(question_id, card, due, last_score) VALUES (?,?,?,?)", (row["question_id"], row["card"], row["due"], row.get("last_score")))
+                # A card already here is the newer truth about this machine's reviews: keep it.
+                self.db.execute("INSERT OR IGNORE INTO cards(question_id, card, due, last_score) VALUES (?,?,?,?)", (row["question_id"], row["card"], row["due"], row.get("last_score")))
             for table in ("llm_calls", "entries"):
                 for row in tables.get(table, []):
                     row.pop("id", None)

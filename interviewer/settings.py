@@ -202,6 +202,8 @@ def resolve_endpoint(
     if o.offline:
         return Endpoint(offline=True, reason="--offline")
 
+    # A profile named on the command line acts at flag level; a default one (config.toml or
+    # INTERVIEWER_PROFILE) is only a starting point that the environment can override.
     profile_name = o.profile or env.get("INTERVIEWER_PROFILE") or cfg.default_profile
     prof: Profile | None = None
     if profile_name:
@@ -212,29 +214,48 @@ def resolve_endpoint(
                 f"unknown profile {profile_name!r} (profiles in {config_path()}: {known})",
                 "add [profiles.NAME] to config.toml or pick another --profile",
             )
+    explicit = bool(o.profile)
 
-    base_url = prof.base_url if prof else None
-    model = prof.model if prof else None
+    base_url: str | None = None
+    model: str | None = None
     key: str | None = None
     key_source: str | None = None
 
-    if prof and prof.api_key_env:
-        key = env.get(prof.api_key_env)
-        key_source = prof.api_key_env
-    elif prof and prof.base_url:
-        key, key_source = None, None  # never OPENAI_API_KEY for a profile's own host
-    # env layer
-    if env.get("OPENAI_BASE_URL") and not (prof and prof.base_url):
+    def apply_profile() -> None:
+        nonlocal base_url, model, key, key_source
+        if prof.base_url:
+            base_url = prof.base_url
+            # never OPENAI_API_KEY for a profile's own host: only the key it names
+            key, key_source = (env.get(prof.api_key_env), prof.api_key_env) if prof.api_key_env else (None, None)
+        elif prof.api_key_env:
+            key, key_source = env.get(prof.api_key_env), prof.api_key_env
+        if prof.model:
+            model = prof.model
+
+    if prof and not explicit:
+        apply_profile()
+    # env layer (the openai SDK's convention: OPENAI_BASE_URL goes with OPENAI_API_KEY)
+    if env.get("OPENAI_BASE_URL"):
+        if base_url != env["OPENAI_BASE_URL"]:
+            key, key_source = None, None
         base_url = env["OPENAI_BASE_URL"]
     if env.get("INTERVIEWER_MODEL"):
         model = env["INTERVIEWER_MODEL"]
-    if key is None and not (prof and prof.base_url) and env.get("OPENAI_API_KEY"):
-        key, key_source = env["OPENAI_API_KEY"], "OPENAI_API_KEY"
-    # flags layer
+    if key is None and env.get("OPENAI_API_KEY") and (not prof or explicit or not prof.base_url or env.get("OPENAI_BASE_URL")):
+        if not (prof and not explicit and prof.base_url and not env.get("OPENAI_BASE_URL")):
+            key, key_source = env["OPENAI_API_KEY"], "OPENAI_API_KEY"
+    # flag layer
+    if prof and explicit:
+        key, key_source = None, None
+        apply_profile()
+        if not prof.base_url and not prof.api_key_env and env.get("OPENAI_API_KEY"):
+            key, key_source = env["OPENAI_API_KEY"], "OPENAI_API_KEY"
+            if env.get("OPENAI_BASE_URL"):
+                base_url = env["OPENAI_BASE_URL"]
     if o.base_url:
         if o.base_url != base_url and key_source == "OPENAI_API_KEY" and not _is_openai(o.base_url):
             # A flag pointing somewhere new keeps the env key only for OpenAI's own host or when
-            # OPENAI_BASE_URL already names that host: the SDK's convention.
+            # OPENAI_BASE_URL already names that host.
             if env.get("OPENAI_BASE_URL") != o.base_url:
                 key, key_source = None, None
         base_url = o.base_url

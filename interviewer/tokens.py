@@ -10,6 +10,7 @@ figure for English text with OpenAI's encodings), and `interviewer doctor` says 
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import sys
 from pathlib import Path
@@ -40,11 +41,30 @@ def _encoding_for(model: str | None):
     # Unknown (local) models: o200k_base is the newest OpenAI encoding and a fair proxy.
     names += ["o200k_base", "cl100k_base"]
     for name in names:
+        if not _file_present(name):
+            continue  # get_encoding would try to download it
         try:
             return tiktoken.get_encoding(name)
         except Exception:  # a missing file raises a network error; never let it escape
             continue
     return None
+
+
+_URLS = {
+    "o200k_base": "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken",
+    "cl100k_base": "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken",
+    "p50k_base": "https://openaipublic.blob.core.windows.net/encodings/p50k_base.tiktoken",
+    "r50k_base": "https://openaipublic.blob.core.windows.net/encodings/r50k_base.tiktoken",
+}
+
+
+def _file_present(name: str) -> bool:
+    """tiktoken caches each file under the sha1 of its URL; only use encodings already there."""
+    cache = os.environ.get("TIKTOKEN_CACHE_DIR")
+    url = _URLS.get(name)
+    if not cache or not url:
+        return False
+    return (Path(cache) / hashlib.sha1(url.encode()).hexdigest()).exists()
 
 
 def count_tokens(text: str, model: str | None = None) -> int:

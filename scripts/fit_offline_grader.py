@@ -24,7 +24,9 @@ from sklearn.model_selection import GroupKFold
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-FEATURES = ["z", "z_ref", "z_crit", "z_list", "z_second", "lexical", "relevance", "list_frac", "log_words", "answer_z"]
+# Length and list-shape are computed but deliberately not used: a model that can see them learns
+# to reward padding and bullet lists, which is exactly what the grader must resist.
+FEATURES = ["z", "z_ref", "z_crit", "z_second", "lexical", "relevance", "answer_z"]
 OUT = ROOT / "interviewer" / "chains" / "offline_grader_weights.json"
 
 

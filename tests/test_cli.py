@@ -142,7 +142,7 @@ def unused_port() -> int:
     return port
 
 
-def verdicts(**over) -> dict:
+def verdicts() -> dict:
     """A scripted LLM grade for QID: full marks for bias, 5 (of 3) for variance, an invented quote."""
     v = {
         "criteria": [
@@ -154,7 +154,6 @@ def verdicts(**over) -> dict:
         "overall_feedback": "Solid definitions.",
         "missing": "Levers for each side.",
     }
-    v.update(over)
     return v
 
 
@@ -310,7 +309,7 @@ def test_grade_through_the_server_computes_the_score_from_the_verdicts(server, t
     assert by_id["tradeoff"]["awarded"] < 2.0  # ... and credit without a real quote is not full credit
     assert by_id["levers"]["awarded"] == 0.0
     assert by_id["bias"]["evidence"] == ["Bias is systematic error from a model"]
-    expected = round(10 * sum(c["awarded"] for c in g["criteria"]) / 10.0, 2)
+    expected = round(10 * sum(c["awarded"] for c in g["criteria"]) / sum(c["points"] for c in g["criteria"]), 2)
     assert g["score"] == expected
     assert any("evidence" in n for n in g["notices"])
     assert g["feedback"] == "Solid definitions."
@@ -404,12 +403,6 @@ def test_one_megabyte_answer_does_not_crash_the_real_entry_point(tmp_path):
     assert "very long" in proc.stdout and QID in proc.stdout
 
 
-@pytest.mark.xfail(
-    reason="BUG: cli.main runs app(standalone_mode=False), which RETURNS the code of typer.Exit "
-    "instead of raising it; main() drops it, so every `raise typer.Exit(n)` exits 0 from the real "
-    "entry point (doctor problems, bank lint errors, eval gate failures, a declined delete)",
-    strict=True,
-)
 def test_typer_exit_codes_survive_the_real_entry_point(bank):
     sid = _journal_with_a_session(bank)
     proc = run_cli("history", "delete", str(sid), input="n\n")
@@ -418,12 +411,6 @@ def test_typer_exit_codes_survive_the_real_entry_point(bank):
     assert proc.returncode == 1
 
 
-@pytest.mark.xfail(
-    reason="BUG: cli.main checks click.exceptions.UsageError, but typer 0.29 raises its vendored "
-    "typer._click exceptions, so usage errors print 'error: unexpected MissingParameter ... (run with "
-    "-v for details)' and exit 1 instead of a usage error with a --help hint and exit 2",
-    strict=True,
-)
 def test_usage_error_is_one_line_pointing_at_help_with_exit_2():
     proc = run_cli("--offline", "grade")
     line = assert_one_error_line(proc)
@@ -561,12 +548,6 @@ def test_import_of_another_kind_of_json_is_one_error_line_and_changes_nothing(tm
     assert Journal(journal_path()).export_data()["tables"] == before
 
 
-@pytest.mark.xfail(
-    reason="BUG: journal.Journal.import_data does not validate the rows of an export: a damaged "
-    "export ends as 'error: unexpected AttributeError/IntegrityError ... (run with -v for details)' "
-    "instead of a UserError saying the file is not a usable export",
-    strict=True,
-)
 @pytest.mark.parametrize(
     "tables",
     [

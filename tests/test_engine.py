@@ -251,12 +251,6 @@ def test_resume_from_a_fresh_journal_connection_sees_everything(bank, grading, b
     j2.close()
 
 
-@pytest.mark.xfail(
-    reason="BUG: rounds.engine.SessionEngine only persists the clock on pause/hint/submit/advance "
-    "(save_draft and tick do not), so after a crash resume() restarts the current question's timer "
-    "from its last persisted value and the candidate silently gets the lost time back",
-    strict=True,
-)
 def test_time_spent_before_a_crash_still_counts_after_resume(bank, journal, grading, breadth_plans, clock):
     eng = start(journal, bank, grading, breadth_plans, clock)
     sid = eng.session_id

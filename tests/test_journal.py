@@ -130,12 +130,6 @@ def test_a_journal_from_a_newer_version_is_refused_and_untouched():
     db.close()
 
 
-@pytest.mark.xfail(
-    reason="BUG: journal.Journal.__init__ sets PRAGMA journal_mode=WAL before _migrate() checks the "
-    "version, so a newer journal in rollback-journal mode is rewritten (header switched to WAL) although "
-    "the error says 'the file was left untouched'",
-    strict=True,
-)
 def test_a_newer_journal_not_in_wal_mode_is_also_left_byte_for_byte_untouched():
     path = journal_path()
     _newer_journal(path, wal=False)
@@ -424,12 +418,6 @@ def test_a_backup_is_taken_before_import(j, qs, tmp_path):
     assert len(j.sessions()) == 3
 
 
-@pytest.mark.xfail(
-    reason="BUG: journal.Journal.import_data writes cards with INSERT OR REPLACE, so an import "
-    "overwrites this journal's spaced-repetition card for the same question (docs: nothing already "
-    "here is overwritten)",
-    strict=True,
-)
 def test_import_keeps_the_local_review_card_for_a_question(j, tmp_path):
     j.schedule_review("breadth.shared", 1.0, now=T0)
     local = j.upcoming()[0]

@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import shutil
 import sqlite3
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -169,10 +171,14 @@ def home(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def notes_retriever(tmp_path_factory, embedder):
-    """One index of all the bundled notes, shared by the read-only tests of this module."""
+def notes_retriever(embedder):
+    """One index of all the bundled notes, shared by the read-only tests of this module.
+
+    Its home is a plain temp dir, not pytest's tmp_path_factory: other pytest runs on the machine
+    rotate old basetemp folders away, which could delete this one during a slow run.
+    """
     mp = pytest.MonkeyPatch()
-    h = tmp_path_factory.mktemp("notes-home")
+    h = Path(tempfile.mkdtemp(prefix="interviewer-notes-home-"))
     mp.setenv("INTERVIEWER_HOME", str(h))
     reset_retrievers()
     notices: list[str] = []
@@ -181,6 +187,7 @@ def notes_retriever(tmp_path_factory, embedder):
     yield r
     reset_retrievers()
     mp.undo()
+    shutil.rmtree(h, ignore_errors=True)
 
 
 def docs_in_store(store: Store) -> dict[str, list[str]]:
@@ -641,6 +648,7 @@ def test_cli_search_json(notes_retriever, monkeypatch):
 
     res = CliRunner().invoke(app, ["search", "isotonic regression versus platt scaling", "-k", "3", "--topic", "calibration", "--json"])
     assert res.exit_code == 0, res.output
+    assert res.stderr == ""  # the notes are indexed already: no notice, no work
     data = json.loads(res.stdout)
     assert data["query"] == "isotonic regression versus platt scaling"
     assert len(data["results"]) == 3

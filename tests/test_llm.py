@@ -197,9 +197,10 @@ def test_retry_after_header_is_honoured_instead_of_long_backoff(server):
     # Exponential backoff for three retries would take at least ~2.6 s; Retry-After asks 0.05 s.
     server.script(*[Reply(status=429, retry_after=0.05)] * 3, Reply(text="done"))
     llm = LLM(endpoint(server, max_retries=3))
+    _ = llm.chat
     t0 = time.monotonic()
     assert llm.complete(MESSAGES) == "done"
-    assert time.monotonic() - t0 < 1.5
+    assert time.monotonic() - t0 < 2.0
     assert len(server.requests) == 4
 
 
@@ -214,7 +215,7 @@ def test_rate_limited_after_all_retries_is_a_rate_limit_error(server):
 
 
 def test_server_errors_after_retries_are_a_server_error(server):
-    server.default = Reply(status=500)
+    server.default = Reply(status=500, retry_after=0.01)
     llm = LLM(endpoint(server, max_retries=2))
     with pytest.raises(LLMError) as exc:
         llm.complete(MESSAGES)
@@ -235,13 +236,14 @@ def test_server_errors_during_structured_output_are_not_mistaken_for_format_reje
 def test_hanging_server_times_out_within_the_configured_timeout(server):
     server.script(Reply(hang=True))
     llm = LLM(endpoint(server, timeout=1.0, max_retries=0))
+    _ = llm.chat  # build the client first: time only the call
     t0 = time.monotonic()
     with pytest.raises(LLMError) as exc:
         llm.complete(MESSAGES)
     elapsed = time.monotonic() - t0
     assert exc.value.kind == "timeout"
     assert "1 s" in exc.value.message
-    assert 0.8 <= elapsed < 3.0
+    assert 0.9 <= elapsed < 4.0
 
 
 def test_connection_refused_is_a_connection_error():
@@ -381,11 +383,6 @@ def test_usage_is_counted_when_the_server_sends_none(server, streaming):
     assert 5 <= rec.output_tokens <= 40  # ~4 characters per token for 89 characters
 
 
-@pytest.mark.xfail(
-    reason="BUG: tokens._encoding_for calls tiktoken.get_encoding when no encoding file is on disk, "
-    "which tries to download it from the internet (the module promises never to download)",
-    strict=True,
-)
 def test_counting_tokens_without_encoding_files_never_tries_to_download(server, tiktoken_downloads, monkeypatch, tmp_path):
     monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(tmp_path / "no-encodings"))
     server.script(Reply(text=STREAM_TEXT, usage=False))

@@ -94,11 +94,6 @@ def test_openai_base_url_env_is_used_without_a_profile():
     assert ep.model == "m"
 
 
-@pytest.mark.xfail(
-    reason="BUG: settings.resolve_endpoint ignores OPENAI_BASE_URL whenever the config.toml default "
-    "profile has a base_url, so config.toml beats the environment (documented: config < env < flags)",
-    strict=True,
-)
 def test_openai_base_url_env_overrides_the_config_default_profile_base_url():
     write_config(PROFILES)
     ep = resolve(env={"OPENAI_BASE_URL": "http://env-url.local:9/v1"})

@@ -61,13 +61,14 @@ def neutralise(text: str) -> tuple[str, list[str]]:
                 removed.append(s.strip())
             else:
                 keep.append(s)
-        kept_lines.append(" ".join(keep))
+        # Untouched lines stay verbatim, so evidence quotes remain substrings of the answer.
+        kept_lines.append(line if len(keep) == len(sents) else " ".join(keep))
     clean = "\n".join(kept_lines)
     clean = _MARKERS.sub(" ", clean)
     return clean, removed
 
 
-_SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|\n+|;\s+|\s+[-*•]\s+")
+_SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|\n+|;\s+|\s+[-*•]\s+|\s*(?=<\s*/?\s*[A-Za-z])|(?<=>)\s*")
 
 
 def split_sentences(text: str) -> list[str]:

@@ -237,7 +237,7 @@ class OfflineGrader:
                     "relevance": relevance,
                     "list_frac": list_frac,
                     "log_words": float(np.log1p(n_words) / 6.0),
-                    "_best": wins[best_prose][0],
+                    "_best": _best_unit(us, wins[best_prose][1], z),
                 }
             )
         mean_z = float(np.mean([f["z"] for f in feats]))
@@ -304,6 +304,12 @@ class OfflineGrader:
         g = _finish(q, crit_grades, "offline", None, None, notices, None)
         g.tests = tests
         return g
+
+
+def _best_unit(us, idx: list[int], z) -> str:
+    """Quote one real sentence unit (a verbatim substring), not a joined window."""
+    j = max(idx, key=lambda i: z[i])  # single-unit windows come first, in unit order
+    return us[j].text
 
 
 @functools.lru_cache(maxsize=1)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import html as _html
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from interviewer.errors import UserError
@@ -126,19 +125,24 @@ def _strip_tags(raw: str) -> str:
 # injected instructions
 
 
+_LABEL_WORDS = r"(staff|principal|senior|mid|entry|junior|modeling|modelling|infrastructure|generalist|specialist|nlp|cv|ads|recsys|autonomy|tabular|speech)"
 _INJECTION = re.compile(
     r"""(
-        \bignore\b.{0,40}\b(instructions?|previous|prior|above|everything|rules|prompt)\b
-      | \b(disregard|override|forget)\b.{0,60}\b(instructions?|responsibilities|section|rules|prompt|above|below|previous)\b
-      | \b(system|developer|admin)\s+(message|prompt|note|instruction)s?\b
-      | \bnote\s+to\s+(ai|llm|gpt|chatgpt|language\s+model|automated|screening|resume)\b
-      | \b(ai|llm|gpt|chatgpt)\s+(tools?|models?|systems?|assistants?|screeners?|agents?)\b.{0,80}\b(must|should|classify|label|ignore|treat|rate|rank|mark|note)\b
-      | \b(automated|automatic)\s+(analy[sz]ers?|screeners?|screening|parsers?|systems?|tools?)\b.{0,60}\b(must|should|classify|label|ignore|treat|following)\b
-      | \b(must|should)\s+be\s+(classified|labell?ed|categori[sz]ed|tagged|treated|rated|scored)\s+as\b
-      | \b(classify|label|categori[sz]e|tag|mark|treat|rate)\s+(it|this|this\s+(role|job|position|posting|listing))\s+as\b
-      | \bdo\s+not\s+(mention|reveal|disclose)\s+this\b
-      | \b(you\s+are|act\s+as)\s+(now\s+)?(a|an|the)\s+\w*\s*(assistant|analy[sz]er|model|ai|screener)\b
-      | ^\s*(system|assistant|developer)\s*:
+        \b(ignore|disregard|forget)\s+(all\s+|any\s+|the\s+|your\s+|these\s+|of\s+the\s+)*(previous|prior|above|earlier|preceding|other|system|original)?\s*(instructions?|prompts?|rules|directions|guidelines)\b
+      | \b(disregard|forget)\b.{0,60}\b(instructions?|responsibilities|section|prompt|above|below|previous)\b
+      | \b(system|developer|admin)\s+(message|note|instruction|prompt)s?\s*(for|to|:)
+      | (?-i:\bSYSTEM\s+(MESSAGE|PROMPT|NOTE|INSTRUCTION)S?\b)
+      | \b(note|message|memo|instructions?|attention)\s*(to|for)?\s*(all\s+)?(ai|llms?|gpt|chatgpt|language\s+models?|automated|resume[- ]screening|screening)\b
+      | \b(attention|dear|hey|hello)\s*,?\s*(ai|llm|gpt|chatgpt|assistant|language\s+model|bot|screener)s?\b
+      | \b(ai|llm|gpt|chatgpt|language\s+model)s?\s+(tools?|models?|systems?|assistants?|screeners?|agents?|readers?)\s+(reading|parsing|processing|screening|reviewing|analy[sz]ing)\s+(this|these)\b
+      | \b(automated|automatic)\s+(analy[sz]ers?|screeners?|screening\s+systems?|parsers?|classifiers?)\b.{0,60}\b(must|should|classify|label|ignore|treat|following)\b
+      | \b(this|the)\s+(role|job|position|posting|listing|candidate|application)\s+(must|should|is\s+to)\s+be\s+(classified|labell?ed|categori[sz]ed|tagged|treated|rated|scored|marked)\b
+      | \b(classify|label|categori[sz]e|tag|mark|treat|rate)\s+(this|this\s+(role|job|position|posting|listing)|it)\s+(as\s+)?(an?\s+)?"""
+    + _LABEL_WORDS
+    + r"""\b
+      | \bdo\s+not\s+(mention|reveal|disclose)\s+this\s+(note|instruction|message)\b
+      | \b(you\s+are|act\s+as)\s+(now\s+)?(a|an|the)\s+(job\s+|posting\s+|role\s+)?(classifier|assistant|analy[sz]er|screener|labell?er)\b
+      | ^\W*(system|assistant|developer)\s*[:\]]
       | <\s*/?\s*(system|instructions?|im_start|im_end|posting)\b[^>]*>
       | \[/?(INST|SYS|SYSTEM)\]
     )""",
@@ -196,13 +200,13 @@ def remove_injections(text: str) -> tuple[str, list[str]]:
 
 def _join_wrapped(lines: list[str]) -> list[str]:
     """Group raw lines into blocks: a bullet starts a block, wrapped lines continue it."""
-    blocks: list[str] = []
+    blocks: list[list[str]] = []
     for ln in lines:
         if not blocks or BULLET.match(ln) or not ln.strip():
-            blocks.append(ln)
+            blocks.append([ln])
         else:
-            blocks[-1] = blocks[-1] + "\n" + ln
-    return blocks
+            blocks[-1].append(ln)
+    return ["\n".join(b) for b in blocks]
 
 
 # ------------------------------------------------------------------------------------------
@@ -240,6 +244,9 @@ class Prepared:
     injections: list[str] = field(default_factory=list)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
 def word_count(text: str) -> int:
     return len(re.findall(r"\w+", text))
 
@@ -249,7 +256,7 @@ def prepare(raw: str, token_budget: int = TOKEN_BUDGET, model: str | None = None
     if raw is None or not raw.strip():
         raise UserError("nothing to analyze: the posting is empty", "paste the job posting into a file (or pipe it into -)")
     text = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    text = _CONTROL.sub("", text)
     text = text.replace("\u00a0", " ").replace("\t", "    ")
     notices: list[str] = []
     was_html = False
@@ -323,12 +330,13 @@ BULLET = re.compile(r"^\s*(?:[-*•▸▹►▪◦‣→⇒✓✔☐·–—+]|\
 _HEADING_RULES: tuple[tuple[str, str], ...] = (
     ("eeo", r"equal\s+(employment\s+)?opportunit|diversity|inclusion|accommodation|e-verify"),
     ("benefits", r"benefit|perks?\b|we\s+offer|what\s+we\s+offer|what\s+you\s+get|compensation|salary|\bpay\b|why\s+(join|work)|rewards|location|logistics|how\s+to\s+apply|the\s+package"),
-    ("nice", r"nice[\s-]+to[\s-]+haves?|preferred|bonus|\bplus(es)?\b|desirable|good\s+to\s+have|extra\s+credit|would\s+be\s+great|not\s+required"),
+    ("nice", r"nice[\s-]+to[\s-]+haves?|preferred|bonus|\bplus(es)?\b|desirable|desired|good\s+to\s+have|extra\s+credit|would\s+be\s+great|not\s+required|would\s+like"),
     (
         "requirements",
         r"requirement|qualification|what\s+you(['’]ll|\s+will)?\s+(bring|have|need)|you\s+(bring|have|need)|about\s+you|who\s+you\s+are|looking\s+for|if\s+you\s+(have|are)\b|"
         r"you\s+should\s+have|what\s+you'?ll\s+need|(we|what\s+we)\s+look\s+for|skills|who\s+should\s+apply|you['’]?ll\s+(fit|thrive|be\s+a\s+(good|great))|must[\s-]haves?|ideal\s+candidate|"
-        r"you\s+might\s+be|you\s+may\s+be|is\s+this\s+you|your\s+background|experience\s+(we|you)|to\s+succeed|what\s+it\s+takes|we\s+need",
+        r"you\s+might\s+be|you\s+may\s+be|is\s+this\s+you|your\s+(background|profile|experience|skills)|\bprofile\b|experience\s+(we|you)|to\s+succeed|what\s+it\s+takes|we\s+need|"
+        r"\b(tech|technology|our)\s+stack|tools\s+we\s+use|technologies",
     ),
     (
         "duties",
@@ -336,7 +344,7 @@ _HEADING_RULES: tuple[tuple[str, str], ...] = (
         r"day[\s-]to[\s-]day|the\s+(work|problems?|job|challenge|projects?)\b|scope|in\s+this\s+role|you\s+will\b|you'?ll\b|"
         r"key\s+(duties|tasks)|duties|tasks|what\s+the\s+job|accountabilit|what\s+we\s+need\s+you|where\s+you\s+come\s+in",
     ),
-    ("role", r"about\s+the\s+(role|job|position|opportunity)|the\s+(role|position|opportunity)|role\s+overview|what\s+this\s+role|overview|summary|why\s+this\s+role|this\s+role"),
+    ("role", r"about\s+the\s+(role|job|position|opportunity)|the\s+(role|position|opportunity)|role\s+overview|what\s+this\s+role|overview|summary|why\s+this\s+role|this\s+role|(job|role|position)\s+description"),
     ("company", r"about\s+(us|the\s+company|the\s+team|\w+)|who\s+we\s+are|our\s+(mission|story|team|company|values)|the\s+team|company|culture|mission|why\s+us|team\b"),
 )
 
@@ -368,16 +376,17 @@ _CUE_BENEFITS = re.compile(
 _CUE_NICE = re.compile(r"\ba\s+plus\b|bonus\s+points|nice[\s-]to[\s-]have|\bpreferred\b|\bhelps\.?$|would\s+be\s+(great|nice)", re.I)
 _CUE_REQ = re.compile(
     r"(?<!next\s)(?<!last\s)(?<!past\s)(?<!first\s)\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s*(\+|[-–—]\s*\d+|\s+to\s+\w+)?\s*years?['’]?\s+(of|in|building|experience|working|running|as|doing)\b|"
-    r"you\s+(should|must)\s+(have|be)|we'?re\s+looking\s+for\s+(someone|people|a\s+person|an?\s+\w+\s+with)|we\s+are\s+looking\s+for\s+(someone|people)|"
+    r"(you|candidates?|applicants?)\s+(should|must|will\s+need\s+to)\s+(have|be)|we'?re\s+looking\s+for\s+(someone|people|a\s+person|an?\s+\w+\s+with)|we\s+are\s+looking\s+for\s+(someone|people)|"
     r"\b(degree|bachelor|master'?s|phd|bs|ms|msc|bsc)\b|comfortable\s+(in|with)|experience\s+(with|in)\b|familiar(ity)?\s+with|"
     r"strong\s+(python|sql|skills|background|communication)|proficien|you\s+have\s+(a|an|\d|experience|shipped|built|led)|"
     r"track\s+record|hands-on\s+experience",
     re.I,
 )
 _CUE_ROLE = re.compile(
-    r"\byou(['’]ll|['’]d|\s+will|\s+would)\b|\bthis\s+(role|job|position)\b|\bthe\s+role\b|we['’]?re\s+hiring|we\s+are\s+hiring|"
+    r"\byou(['’]ll|['’]d|\s+will|\s+would)\b|\byou\s+(own|lead|build|run|design|drive|manage|join|partner|set|define|shape|take)\b|\bthis\s+(role|job|position)\b|\bthe\s+role\b|we['’]?re\s+hiring|we\s+are\s+hiring|"
     r"we['’]?re\s+looking\s+for|we\s+are\s+looking\s+for|we\s+want\s+(someone|an?\b|to\s+hire)|we\s+need\s+(the|an?|someone)\b|\bjoin\s+(our|the)\b|"
-    r"\bthis\s+is\s+an?\s+([\w-]+[\s-]){0,3}(role|job|position)\b|\byour\s+(work|job|role|day|week|team|first|time|focus|mission)\b|\bas\s+(a|an|the|our)\s+(\w+\s+){0,3}(engineer|scientist|hire|analyst)\b",
+    r"\bthis\s+is\s+an?\s+([\w-]+[\s-]){0,3}(role|job|position)\b|\b(successful\s+)?(candidate|applicant|hire|incumbent|engineer|scientist|person)\s+(will|would|is\s+expected|is\s+responsible)\b|"
+    r"\b(key\s+)?(duties|responsibilities|tasks)\s+(include|are|will\s+include)\b|\byour\s+(work|job|role|day|week|team|first|time|focus|mission)\b|\bas\s+(a|an|the|our)\s+(\w+\s+){0,3}(engineer|scientist|hire|analyst)\b",
     re.I,
 )
 _STRONG_BENEFITS = re.compile(r"^(we\s+offer|benefits|perks|compensation|salary)\b|[$€£]\s?\d|\bsalary\b|\b401\s*\(?k", re.I)
@@ -631,6 +640,116 @@ def parse(text: str, page_title: str = "", title_hint: str = "") -> Parsed:
         pending.append(ln)
     flush_block()
     return Parsed(text=text, title=title, company=company, header=header, units=units, headings=headings)
+
+
+# ------------------------------------------------------------------------------------------
+# fast cue matching
+
+
+class FastPattern:
+    """A compiled regex with a literal prefilter, for cue lexicons run over every unit.
+
+    From the regex's parse tree we take the literal text any match must start with (one string
+    per alternative, e.g. {"recommend", "personali", "learning"}); when none of them occurs in
+    the lowercased text the regex cannot match and is not run. Patterns whose matches can start
+    with a character class get no prefilter (unless given the words any match must contain) and
+    always run. Exact: same answer as re.search.
+    """
+
+    __slots__ = ("regex", "prefixes", "pattern")
+
+    def __init__(self, pattern: str | re.Pattern, flags: int = re.I, require: tuple[str, ...] | None = None):
+        self.regex = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern, flags)
+        self.pattern = self.regex.pattern
+        # `require`: words one of which any match contains, for patterns with no literal start
+        self.prefixes = _literal_prefixes(self.regex) or require
+
+    def search(self, text: str, low: str | None = None):
+        """`low`, when given, must be `fold(text)` (callers reuse it across patterns)."""
+        if self.prefixes is not None:
+            low = fold(text) if low is None else low
+            for pre in self.prefixes:
+                if pre in low:
+                    break
+            else:
+                return None
+        return self.regex.search(text)
+
+    def finditer(self, text: str):
+        return self.regex.finditer(text)
+
+
+def fold(text: str) -> str:
+    """Lowercased, whitespace runs as one space: what the prefixes are looked up in."""
+    return " ".join(text.lower().split())
+
+
+def _literal_prefixes(regex: re.Pattern) -> tuple[str, ...] | None:
+    try:
+        from re import _constants as C
+        from re import _parser as P
+    except ImportError:  # pragma: no cover - Python < 3.11
+        return None
+    if not regex.flags & re.IGNORECASE:
+        return None  # prefixes are compared with lowercased text
+    try:
+        tree = P.parse(regex.pattern, regex.flags)
+    except Exception:
+        return None
+
+    def is_spaces(op, av) -> bool:
+        # \s+ : in folded text, a run of whitespace is exactly one space
+        if op not in (C.MAX_REPEAT, C.MIN_REPEAT) or av[0] < 1:
+            return False
+        sub = list(av[2])
+        return len(sub) == 1 and sub[0][0] is C.IN and list(sub[0][1]) == [(C.CATEGORY, C.CATEGORY_SPACE)]
+
+    def first(items: list) -> set[str] | None:
+        run = ""
+        for i, (op, av) in enumerate(items):
+            if op is C.LITERAL:
+                ch = chr(av).lower()
+                if ch.isspace():
+                    if run.endswith(" "):
+                        return {run.rstrip()} if run.strip() else None
+                    ch = " "
+                run += ch
+                continue
+            if run and is_spaces(op, av) and not run.endswith(" "):
+                run += " "
+                continue
+            if run:
+                run = run.rstrip() if run.rstrip() else run
+                return {run}
+            if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+                continue
+            rest = list(items[i + 1 :])
+            if op is C.SUBPATTERN:
+                return first(list(av[-1]) + rest)
+            if op is C.BRANCH:
+                out: set[str] = set()
+                for br in av[1]:
+                    got = first(list(br) + rest)
+                    if got is None:
+                        return None
+                    out |= got
+                return out
+            if op in (C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", None)):
+                lo, _hi, sub = av
+                inner = first(list(sub))
+                if lo >= 1:
+                    return inner
+                after = first(rest)
+                if inner is None or after is None:
+                    return None
+                return inner | after
+            return None  # a class, a category, any char: no literal to look for
+        return {run.rstrip()} if run.strip() else None
+
+    got = first(list(tree))
+    if not got or any(len(x) < 2 for x in got) or len(got) > 40:
+        return None
+    return tuple(sorted(got))
 
 
 # ------------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from typing import Protocol
 import numpy as np
 from pydantic import BaseModel, Field
 
-from interviewer.chains.posting_text import Parsed, Prepared, Unit, parse, prepare, verify_phrases
+from interviewer.chains.posting_text import FastPattern, Parsed, Prepared, Unit, fold, parse, prepare, verify_phrases
 from interviewer.schema import DOMAINS, LEVELS, ROUNDS, EvalSuite, FocusTopic, RoleProfile
 
 PROMPT_NAME = "role_analyzer"
@@ -70,7 +70,7 @@ _NEG = re.compile(
     r"\b(you|you['’]ll|this\s+role|the\s+role|this\s+job|the\s+job|this\s+position|this\s+team|it)\s+(will\s+not|won['’]?t|wouldn['’]?t|do\s+not|don['’]?t|does\s+not|doesn['’]?t|are\s+not|aren['’]?t|is\s+not|isn['’]?t|never|will\s+never)\b"
     r"|\b(you['’]ll|you\s+will)\s+not\b|\bnot\s+be\s+(\w+ing|the\s+one)\b"
     r"|\b(does\s+not|doesn['’]?t|won['’]?t|will\s+not|do\s+not|don['’]?t)\s+(involve|include|require|touch|build|train|design|work\s+on|write|run|own|cover)\b"
-    r"|^\s*(and\s+)?not\b|\bnot\s+(\w+ing)\b|\bthere\s+(is|are)\s+no\b|\bwhat\s+you\s+won['’]?t\s+do\b|^\s*(rather\s+than|instead\s+of)\b",
+    r"|^(and\s+)?not\b|\bnot\s+(\w+ing)\b|\bthere\s+(is|are)\s+no\b|\bwhat\s+you\s+won['’]?t\s+do\b|^(rather\s+than|instead\s+of)\b",
     re.I,
 )
 # "you don't need to design recommender models", "no prior ML experience is required"
@@ -93,22 +93,28 @@ _DELEG_ACTIVE = re.compile(
 )
 _SELF_SUBJECT = re.compile(r"^(?:our|your|this|the|a|my)\s+team$|^team$|you", re.I)
 _HELP_FROM = re.compile(r"\bhelp\s+from\s+(our|the|a)\b", re.I)
+_NEG, _NEG_REQ, _DELEG_PASSIVE, _HELP_FROM = (FastPattern(x) for x in (_NEG, _NEG_REQ, _DELEG_PASSIVE, _HELP_FROM))
+_DELEG_ACTIVE = FastPattern(
+    _DELEG_ACTIVE,
+    require=("team", "group", "researchers", "scientists", "engineers", "modelers", "modellers", "firm", "partner", "colleagues", "department", "org"),
+)
 
 
 def clauses(text: str) -> list[str]:
-    return [c for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
+    return [c.strip() for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
 
 
 def clause_kind(c: str) -> str:
     """pos | neg (ruled out) | negreq (not needed) | deleg (someone else does it)."""
-    if _NEG_REQ.search(c):
+    low = fold(c)
+    if _NEG_REQ.search(c, low):
         return "negreq"
-    m = _DELEG_ACTIVE.search(c)
-    if m and not _SELF_SUBJECT.search(m.group("subj").strip()) and not re.search(r"\byou", c[: m.start()] + m.group(0), re.I):
+    m = _DELEG_ACTIVE.search(c, low)
+    if m and not _SELF_SUBJECT.search(m.group("subj").strip()) and not re.search(r"\byou", m.group(0), re.I):
         return "deleg"
-    if _DELEG_PASSIVE.search(c) or _HELP_FROM.search(c):
+    if _DELEG_PASSIVE.search(c, low) or _HELP_FROM.search(c, low):
         return "deleg"
-    if _NEG.search(c):
+    if _NEG.search(c, low):
         return "neg"
     return "pos"
 
@@ -117,8 +123,8 @@ def clause_kind(c: str) -> str:
 # cue lexicons
 
 
-def _lex(pairs: list[tuple[str, float]]) -> list[tuple[re.Pattern, float]]:
-    return [(re.compile(p, re.I), w) for p, w in pairs]
+def _lex(pairs: list[tuple[str, float]]) -> list[tuple[FastPattern, float]]:
+    return [(FastPattern(p), w) for p, w in pairs]
 
 
 MODELING_CUES = _lex(
@@ -143,7 +149,8 @@ MODELING_CUES = _lex(
         (r"\bNDCG\b|\bAUC\b|\bprecision\b|\brecall\b|\bF1\b|\bRMSE\b|\bMAE\b|log\s+loss|confusion\s+matri|false\s+(accepts|rejects|positives|negatives)", 0.6),
         (r"\bresearch\b|\bscientists?\b|\bscience\b", 0.3),
         (r"\bmodel(ing|ling)\b", 0.5),
-        (r"\bscikit|\bpandas\b|statsmodels|LightGBM|XGBoost|\bSHAP\b|\bR\b(?!&)|notebooks?\b", 0.4),
+        (r"\bscikit|\bpandas\b|statsmodels|LightGBM|XGBoost|\bSHAP\b|notebooks?\b", 0.4),
+        (r"(?-i:\bR\b)(?!&)", 0.4),
         (r"\bPyTorch\b|\bTensorFlow\b|\bJAX\b", 0.3),
         (r"\bmodels?\s+of\b|\bmodels?\s+that\s+(spot|detect|predict|estimate|flag|catch|identify|classify|tell)", 0.6),
         # explicit statements of what the job is
@@ -207,12 +214,13 @@ _ML_CONTEXT = re.compile(
     r"extract\w*|segment\w*|infer\w*|serv(e|es|ing)|embed\w*|algorithm\w*|ML|AI|machine\s+learning|analy[sz]\w*)\b",
     re.I,
 )
+_ML_CONTEXT = FastPattern(_ML_CONTEXT)
 STRONG, WEAK = 1.0, 0.7
 WEAK_NO_CONTEXT = 0.25
 
 
-def _dlex(strong: list[str], weak: list[str]) -> tuple[list[re.Pattern], list[re.Pattern]]:
-    return [re.compile(p, re.I) for p in strong], [re.compile(p, re.I) for p in weak]
+def _dlex(strong: list[str], weak: list[str]) -> tuple[list[FastPattern], list[FastPattern]]:
+    return [FastPattern(p) for p in strong], [FastPattern(p) for p in weak]
 
 
 DOMAIN_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
@@ -239,8 +247,8 @@ DOMAIN_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
             r"named\s+entit|entity\s+extraction|sentiment|summari[sz]ation|machine\s+translation|spelling\s+correction|chatbots?|conversational|retrieval[- ]augmented|\bRAG\b|\bprompts?\b|linguist",
             # a language task on text-like data: "a classifier that routes customer emails"
             r"\b(classif\w*|extract\w*|rout(e|es|ing)|tag(s|ging)?|categori[sz]\w*|understand\w*|mining|summari[sz]\w*|pars(e|ing)|detect\w*)\b[^.;]{0,60}"
-            r"\b(emails?|messages?|tickets?|reviews?|notes|documents?|invoices?|transcripts?|comments?|posts|chats?|conversations?|quer(y|ies)|descriptions?|text)\b"
-            r"|\b(emails?|messages?|tickets?|reviews?|notes|documents?|text)\b[^.;]{0,40}\b(classif\w*|extract\w*|categori[sz]\w*)",
+            r"\b(emails?|messages?|tickets?|reviews?|notes|documents?|invoices?|transcripts?|comments?|posts|chats?|conversations?|quer(y|ies)|descriptions?|text|reports|contracts?|articles?|letters)\b"
+            r"|\b(emails?|messages?|tickets?|reviews?|notes|documents?|text|reports|transcripts?|contracts?|articles?|letters)\b[^.;]{0,40}\b(classif\w*|extract\w*|categori[sz]\w*)",
         ],
         [r"\btext\b|\bdocuments?\b|\bmessages?\b|\bemails?\b|\breviews\b|\bnotes\b|\btickets?\b|\bwords?\b(?![- ]error)", r"\btransformers?\b|\bembeddings?\b|\bsemantic\b|\bintents?\b|\blanguages?\b"],
     ),
@@ -255,7 +263,7 @@ DOMAIN_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
     "autonomy": _dlex(
         [
             r"self-driving|autonomous\s+(vehicles?|driving|miles|trucks?|cars?|systems?|robots?)|\brobotaxis?\b|\bAV\b|\bADAS\b|\blidar\b|\bradar\b|sensor\s+fusion|multi-sensor",
-            r"\bdrive\s+logs?\b|\brobots?\b|\brobotic(s)?\b|\bgrasp\w*|\bSLAM\b|motion\s+(prediction|planning|forecasting)|behaviou?r\s+prediction|\bdriving\b",
+            r"\bdrive\s+logs?\b|\brobots?\b|\brobotic(s)?\b|\bgrasp(ing|\s+(points?|planning|detection|prediction|poses?))\b|\bSLAM\b|motion\s+(prediction|planning|forecasting)|behaviou?r\s+prediction|\bdriving\b",
         ],
         [r"\bperception\b|\btracking\b|\blocali[sz]ation\b|\bsensors?\b", r"\bvehicles?\b|\bpedestrians?\b|\bsidewalks?\b|\bcyclists?\b|\bdrives\b", r"\bfleet\b|\b(path|route|trajectory)\s+planning\b|\bembedded\b"],
     ),
@@ -281,16 +289,20 @@ DOMAIN_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
 }
 
 
-def domain_hits(clause: str) -> dict[str, float]:
-    """Per domain, the strength of one clause's cues (strongest cue plus half the rest, capped)."""
+def domain_hits(clause: str, strong_out: set | None = None) -> dict[str, float]:
+    """Per domain, the strength of one clause's cues (strongest cue plus half the rest, capped).
+    Domains named by a strong cue are added to `strong_out` when it is given."""
     ml = None
+    low = fold(clause)
     out: dict[str, float] = {}
     for d, (strong, weak) in DOMAIN_CUES.items():
-        hits = [STRONG for pat in strong if pat.search(clause)]
-        wk = [pat for pat in weak if pat.search(clause)]
+        hits = [STRONG for pat in strong if pat.search(clause, low)]
+        if hits and strong_out is not None:
+            strong_out.add(d)
+        wk = [pat for pat in weak if pat.search(clause, low)]
         if wk:
             if ml is None:
-                ml = bool(_ML_CONTEXT.search(clause))
+                ml = bool(_ML_CONTEXT.search(clause, low))
             hits += [WEAK if ml else WEAK_NO_CONTEXT] * len(wk)
         if hits:
             hits.sort(reverse=True)
@@ -302,16 +314,6 @@ def domain_hits(clause: str) -> dict[str, float]:
 # perceives through cameras); they do not make a job broad
 DOMAIN_AFFINITY = ({"cv", "autonomy"}, {"recsys", "nlp"}, {"recsys", "ads"}, {"speech", "nlp"})
 
-DOMAIN_PROTOTYPES = {
-    "recsys": "recommendations, ranking, search relevance and personalized feeds",
-    "ads": "ads click-through prediction, bidding, auctions and marketing targeting",
-    "nlp": "natural language processing, text classification and large language models",
-    "cv": "computer vision models for images and video: detection and segmentation",
-    "autonomy": "self-driving vehicles and robots: perception, lidar, sensor fusion",
-    "tabular": "forecasting, pricing, risk and fraud models on tabular business data",
-    "speech": "speech recognition, audio and voice models",
-}
-
 # specialization phrases
 _BROAD = _lex(
     [
@@ -320,7 +322,7 @@ _BROAD = _lex(
         (r"wide\s+range|broad\s+(toolkit|range|set|mix)|variety\s+of|many\s+(kinds|different)|several\s+(quite\s+)?(different|kinds)|more\s+than\s+one\s+(kind|area)|different\s+problems?|each\s+with\s+a\s+different", 1.5),
         (r"(several|various|multiple|different|diverse|range\s+of)\s+(\w+\s+){0,2}(problems|projects|use\s+cases|business\s+areas|domains|model\s+types)|problems\s+across\s+the|"
          r"whatever\s+(problems?|the\s+model|comes)|every\s+(quantitative\s+)?question|across\s+the\s+(whole|entire)\s+(business|company|platform|lifecycle|stack)|across\s+all\s+of\s+it|end[- ]to[- ]end\s+(ML\s+)?lifecycle", 1.5),
-        (r"general[- ]purpose|whole\s+platform|across\s+(several|many|multiple)\s+(areas|problems|domains)|\brotations?\b|client\s+projects|several\s+kinds", 1.2),
+        (r"general[- ]purpose|whole\s+platform|across\s+(several|many|multiple)\s+(areas|problems|domains)|\brotations?\b|\brotat(e|es|ing)\s+(across|through|between)|client\s+projects|several\s+kinds", 1.2),
         (r"\bgeneralist\b|full[- ]stack", 1.5),
         (r"rather\s+(you\s+)?learn\s+a\s+broad|than\s+go\s+deep", 1.5),
     ]
@@ -333,12 +335,18 @@ _FOCUSED = _lex(
 )
 
 # lifecycle stages an infrastructure job may span
-_STAGES = {
-    "data": re.compile(r"data\s+pipelines?|feature\s+(pipelines?|store|computation)|event\s+pipelines|ingestion|ETL|warehouse|training\s+(data|tables)|streaming\s+pipelines|point-in-time", re.I),
-    "training": re.compile(r"training\s+(orchestration|pipelines?|infrastructure)|orchestrat|retrain|experiment\s+tracking|model\s+registry|distributed\s+training", re.I),
-    "deploy": re.compile(r"deploy|CI/CD|model\s+registry|model\s+versions?|model\s+versioning|rollout|roll\s+out|canary|rollback|packag", re.I),
-    "serving": re.compile(r"serv(e|ing)|inference|\bAPIs?\b|\bservices?\b|gateway|endpoints?|low[- ]latency|online\s+scoring", re.I),
-    "monitoring": re.compile(r"monitor|alert|dashboards?|observability|drift|telemetry|tracing", re.I),
+_STAGES: dict[str, FastPattern] = {
+    "data": FastPattern(
+        r"data\s+pipelines?|\b(feature|event|etl|ingestion|streaming|batch|airflow|spark|dbt|data)\s+(pipelines?|jobs)|pipelines?\s+(that|which)\s+(feed|pull|turn|build|produce)|"
+        r"feature\s+(pipelines?|stores?|computation)|ingestion|\bETL\b|warehouse|training\s+(data|tables|sets|datasets)|point-in-time|streaming\s+aggregates|dataset\s+(curation|versioning)"
+    ),
+    "training": FastPattern(
+        r"training\s+(orchestration|pipelines?|infrastructure|jobs|clusters?)|orchestrat|retrain|experiment\s+tracking|model\s+registry|distributed\s+training|"
+        r"scheduled\s+jobs|\bAirflow\b|\bKubeflow\b|feeds?\s+(both\s+)?training|hyperparameter"
+    ),
+    "deploy": FastPattern(r"deploy|CI/CD|model\s+registry|model\s+versions?|model\s+versioning|rollout|roll\s+out|canary|rollback|packag"),
+    "serving": FastPattern(r"serv(e|ing)|inference|\bAPIs?\b|\bservices?\b|gateway|endpoints?|low[- ]latency|online\s+scoring"),
+    "monitoring": FastPattern(r"monitor|alert|dashboards?|observability|drift|telemetry|tracing"),
 }
 
 # level cues
@@ -351,6 +359,7 @@ _YEARS = re.compile(
     re.I,
 )
 _YEARS_NOT_EXPERIENCE = re.compile(r"(next|last|past|first|within\s+the|over\s+the|in\s+the|for\s+the|this)\s+$", re.I)
+_DECADE = re.compile(r"\b(a|one|over\s+a|more\s+than\s+a|at\s+least\s+a)\s+decade\s+(of|in)\b", re.I)
 _YEARS_FOREIGN = re.compile(rf"\b(?P<lo>{_NUM}|\d{{1,2}})\s*(\+|[-–]\s*\d{{1,2}})?\s*(Jahre|años|ans|anni|anos|jaar|år|lat|vuotta|let)\b", re.I)
 
 _STAFF_SCOPE = _lex(
@@ -372,8 +381,8 @@ _SENIOR_SCOPE = _lex(
 _ENTRY = _lex(
     [
         (r"new[- ]grad(uate)?s?|recent\s+(graduate|grad|degree|MSc|BSc|PhD|BS|MS)|graduate\s+(programme|program|engineer|scientist|role)|graduating|"
-         r"entry[- ]level|early[- ]career|\bjunior\s+(role|position|engineer|scientist|data)|\binternships?\s+count|finishing\s+this\s+year", 2.0),
-        (r"no\s+(prior\s+|industry\s+|professional\s+)?(\w+\s+)?experience\s+(is\s+)?required|learn\s+from\s+(senior|experienced|our)|under\s+(close\s+)?guidance|"
+         r"entry[- ]level|early[- ]career|\b(as\s+a|this\s+is\s+a|hiring\s+a|for\s+a)\s+junior\b|\bjunior\s+(role|position)|\binternships?\s+count|finishing\s+this\s+year", 2.0),
+        (r"no\s+(prior\s+|industry\s+|professional\s+)?(\w+\s+)?experience\s+(is\s+)?required|learn\s+from\s+(senior|experienced|our\s+(senior|experienced|team|engineers|scientists))|under\s+(close\s+)?guidance|"
          r"close\s+mentorship|dedicated\s+mentor|(senior\s+)?mentor\s+(for|on)\s+(your|each)|paired\s+with\s+a|will\s+coach\s+you|we\s+will\s+teach\s+you|pair\s+with\s+you", 1.5),
     ]
 )
@@ -430,8 +439,8 @@ TOPIC_DOMAIN = {
 # Cue phrases per topic id (the vocabulary of corpus/topics.yaml): how postings name a topic.
 # A unit that names a topic backs it with its section's weight; embedding similarity to the
 # topic's description covers the phrasings no list has.
-TOPIC_CUES: dict[str, re.Pattern] = {
-    k: re.compile(v, re.I)
+TOPIC_CUES: dict[str, FastPattern] = {
+    k: FastPattern(v)
     for k, v in {
         "bias-variance": r"overfit\w*|underfit\w*|bias[- ]variance|generali[sz]ation\s+error",
         "regularization": r"regulari[sz]\w*|\bdropout\b|\blasso\b|\bridge\b|weight\s+decay|early\s+stopping",
@@ -485,7 +494,6 @@ class _Anchors:
     topic_keys: list[list[str]]  # key phrases from each description
     model_vecs: np.ndarray
     infra_vecs: np.ndarray
-    domain_vecs: np.ndarray
 
 
 _anchor_lock = threading.Lock()
@@ -500,7 +508,7 @@ def _anchors_for(embedder) -> _Anchors:
     vocab = topic_vocabulary()
     ids = [t["id"] for t in vocab]
     texts = [f"{t['title']}: {t['description']}" for t in vocab]
-    allt = texts + list(MODELING_PROTOTYPES) + list(INFRA_PROTOTYPES) + [DOMAIN_PROTOTYPES[d] for d in DOMAINS]
+    allt = texts + list(MODELING_PROTOTYPES) + list(INFRA_PROTOTYPES)
     vecs = _encode_cached(embedder, allt)
     n, m, i = len(texts), len(MODELING_PROTOTYPES), len(INFRA_PROTOTYPES)
     keys = []
@@ -514,7 +522,6 @@ def _anchors_for(embedder) -> _Anchors:
         topic_keys=keys,
         model_vecs=vecs[n : n + m],
         infra_vecs=vecs[n + m : n + m + i],
-        domain_vecs=vecs[n + m + i :],
     )
     with _anchor_lock:
         _anchors[key] = a
@@ -559,9 +566,12 @@ class OfflineParams:
     domain_threshold: float = 1.5
     domain_rel: float = 0.25  # and at least this share of the strongest domain
     deleg_domain: float = 0.7  # a domain named in work handed to another team
+    domain_anchor_threshold: float = 0.9  # enough when a duty names the domain outright
+    domain_anchor_rel: float = 0.15
     max_units: int = 400  # units read at all (a posting is already cut to a token budget)
-    max_embed: int = 48  # units embedded (duties first): bounds the time on long postings
-    embed_words: int = 40  # words of a unit that are embedded
+    max_embed: int = 24  # units embedded (duties first): bounds the time on long postings
+    embed_words: int = 16  # words of a unit that are embedded
+    embed_budget: int = 250  # words embedded in all (about 350 tokens)
     focus_max: int = 6
     focus_min: int = 3
     focus_rel: float = 0.3  # beyond focus_min, a topic needs this share of the top topic's score
@@ -616,9 +626,15 @@ class OfflineRoleAnalyzer:
         # Units left out keep a zero vector, which adds nothing to any similarity.
         vecs = np.zeros((len(units), 384), dtype=np.float32)
         order = sorted(range(len(units)), key=lambda i: -SECTION_WEIGHT.get(units[i].section, 0))
-        emb_idx = sorted(i for i in order[: p.max_embed] if SECTION_WEIGHT.get(units[i].section, 0) >= 0.3)
+        emb_idx, texts, budget = [], [], p.embed_budget
+        for i in order[: p.max_embed]:
+            if SECTION_WEIGHT.get(units[i].section, 0) < 0.3 or budget <= 0:
+                break
+            words = units[i].text.split()[: p.embed_words]
+            emb_idx.append(i)
+            texts.append(" ".join(words))
+            budget -= len(words)
         if emb_idx:
-            texts = [" ".join(units[i].text.split()[: p.embed_words]) for i in emb_idx]
             vecs[emb_idx] = self.embedder.encode(texts)
         weights = np.array([SECTION_WEIGHT.get(u.section, 0.0) for u in units], dtype=np.float32)
         kinds = [[clause_kind(c) for c in clauses(u.text)] for u in units]
@@ -627,7 +643,7 @@ class OfflineRoleAnalyzer:
 
         resp, rfeats, r_evidence = self._responsibility(units, kinds, vecs, weights, anchors, title_unit)
         feats.update(rfeats)
-        domains, dfeats, d_evidence = self._domains(units, kinds, weights, vecs, anchors, resp, parsed.title)
+        domains, dfeats, d_evidence = self._domains(units, kinds, weights, parsed.title)
         feats.update(dfeats)
         level, lfeats, l_reason = self._level(units, parsed)
         feats.update(lfeats)
@@ -637,7 +653,7 @@ class OfflineRoleAnalyzer:
 
         rationale.append(
             f"responsibility {resp}: infrastructure cues {rfeats['infra_lex']:.1f} vs modeling cues {rfeats['model_lex']:.1f}"
-            f" (embedding margin {rfeats['emb']:+.2f})" + (f"; e.g. {r_evidence!r}" if r_evidence else "")
+            f" (embedding margin {rfeats['emb']:+.2f})" + (f"; who does what: {r_evidence!r}" if r_evidence else "")
         )
         if domains:
             rationale.append("domains " + ", ".join(f"{d} ({d_evidence.get(d, '')!r})" for d in domains))
@@ -667,8 +683,9 @@ class OfflineRoleAnalyzer:
         best_ev: tuple[float, str] = (0.0, "")
         for u, ks, w in zip(units, kinds, weights):
             for c, k in zip(clauses(u.text), ks):
-                m = sum(wt for pat, wt in MODELING_CUES if pat.search(c))
-                i = sum(wt for pat, wt in INFRA_CUES if pat.search(c))
+                lc = fold(c)
+                m = sum(wt for pat, wt in MODELING_CUES if pat.search(c, lc))
+                i = sum(wt for pat, wt in INFRA_CUES if pat.search(c, lc))
                 if k == "pos":
                     model_lex += w * m
                     infra_lex += w * i
@@ -692,9 +709,10 @@ class OfflineRoleAnalyzer:
         return resp, {"infra_lex": infra_lex, "model_lex": model_lex, "emb": emb, "resp_score": score}, best_ev[1]
 
     # domains ------------------------------------------------------------------------------
-    def _domains(self, units, kinds, weights, vecs, anchors, resp, title_text: str = ""):
+    def _domains(self, units, kinds, weights, title_text: str = ""):
         p = self.params
         scores = {d: 0.0 for d in DOMAINS}
+        anchored: set[str] = set()
         evidence: dict[str, tuple[float, str]] = {}
         items = [(u.text, ks, w) for u, ks, w in zip(units, kinds, weights)]
         if title_text:
@@ -702,8 +720,14 @@ class OfflineRoleAnalyzer:
         for text, ks, w in items:
             if w <= 0:
                 continue
+            # in a unit about speech, "language models" are the recogniser's language models
+            lt = fold(text)
+            speech_unit = any(pat.search(text, lt) for pat in DOMAIN_CUES["speech"][0])
             for c, k in zip(clauses(text), ks):
-                per = domain_hits(c)
+                strong: set[str] = set()
+                per = domain_hits(c, strong)
+                if speech_unit and "nlp" in per:
+                    per["nlp"] *= 0.3
                 if not per:
                     continue
                 # ranking and prices inside a paid-placement sentence are ads work (the auction's
@@ -722,20 +746,30 @@ class OfflineRoleAnalyzer:
                     # work handed to another team still names the models the job is built for
                     f = p.deleg_domain if k in ("deleg", "negreq") else 1.0
                     scores[d] += f * w * sc
+                    if d in strong and sc >= 0.9 and w >= 0.9:
+                        anchored.add(d)  # named outright in the duties
                     if f * w * sc > evidence.get(d, (0.0, ""))[0]:
                         evidence[d] = (f * w * sc, c.strip())
         top = max(scores.values()) if scores else 0.0
-        chosen = [d for d in DOMAINS if scores[d] >= p.domain_threshold and scores[d] >= p.domain_rel * top]
-        feats = {"domain_scores": {d: round(s, 2) for d, s in scores.items()}}
+        # a domain needs evidence across the posting, or one duty that names it outright (a list
+        # of unrelated problems names each domain once)
+        chosen = [
+            d
+            for d in DOMAINS
+            if (scores[d] >= p.domain_threshold and scores[d] >= p.domain_rel * top)
+            or (d in anchored and scores[d] >= p.domain_anchor_threshold and scores[d] >= p.domain_anchor_rel * top)
+        ]
+        feats = {"domain_scores": {d: round(s, 2) for d, s in scores.items()}, "domain_anchored": sorted(anchored)}
         return chosen, feats, {d: _short(e[1], 90) for d, e in evidence.items()}
 
     # level --------------------------------------------------------------------------------
     def _level(self, units, parsed):
         scope_units = [u for u in units if u.section in ("role", "duties", "requirements", "other", "nice")]
         text_all = " ".join(u.text for u in scope_units)
-        staff = sum(w for u in scope_units for pat, w in _STAFF_SCOPE if pat.search(u.text))
-        senior = sum(w for u in scope_units for pat, w in _SENIOR_SCOPE if pat.search(u.text))
-        entry = sum(w for u in scope_units for pat, w in _ENTRY if pat.search(u.text))
+        lows = [fold(u.text) for u in scope_units]
+        staff = sum(w for u, lw in zip(scope_units, lows) for pat, w in _STAFF_SCOPE if pat.search(u.text, lw))
+        senior = sum(w for u, lw in zip(scope_units, lows) for pat, w in _SENIOR_SCOPE if pat.search(u.text, lw))
+        entry = sum(w for u, lw in zip(scope_units, lows) for pat, w in _ENTRY if pat.search(u.text, lw))
         entry += sum(w for pat, w in _ENTRY if pat.search(parsed.title or ""))
         years = extract_years([u.text for u in units if u.section in ("requirements", "role", "duties", "other", "nice")])
         title_level = None
@@ -772,8 +806,9 @@ class OfflineRoleAnalyzer:
         broad = focused = 0.0
         for u, w in zip(units, weights):
             ww = max(w, 0.5) if u.section != "company" else 0.3
-            broad += ww * sum(wt for pat, wt in _BROAD if pat.search(u.text))
-            focused += ww * sum(wt for pat, wt in _FOCUSED if pat.search(u.text))
+            lw = fold(u.text)
+            broad += ww * sum(wt for pat, wt in _BROAD if pat.search(u.text, lw))
+            focused += ww * sum(wt for pat, wt in _FOCUSED if pat.search(u.text, lw))
         # unrelated domains in the duties make a job broad
         groups: list[set[str]] = []
         for d in domains:
@@ -826,9 +861,10 @@ class OfflineRoleAnalyzer:
         for ui, u in enumerate(units):
             if fw[ui] <= 0:
                 continue
+            lw = fold(u.text)
             for j, t in enumerate(anchors.topic_ids):
                 pat = TOPIC_CUES.get(t)
-                if pat is not None and pat.search(u.text):
+                if pat is not None and pat.search(u.text, lw):
                     lex[ui, j] = fw[ui]
         contrib = emb + p.focus_lex * lex
         # a topic's score: its best unit plus part of the next ones that back it
@@ -865,35 +901,57 @@ class OfflineRoleAnalyzer:
         return out
 
 
-def evidence_phrase(unit_text: str, keys: list[str], cue: re.Pattern | None = None, max_words: int = 16) -> str:
+_EVID_SPLIT = re.compile(r"[,;:]\s+|\s+[—–]\s+|\s*\(|\)\s*|\s+(?=(?:because|so\s+that|where|which|while|whereas|when)\b)", re.I)
+_EDGE_WORDS = frozenset("a an the and or of to in on for with by at as is are be that this from so but".split())
+
+
+def evidence_phrase(unit_text: str, keys: list[str], cue: FastPattern | None = None, max_words: int = 16) -> str:
     """The part of a unit that best names a topic, verbatim (whitespace collapsed): the clause
     holding the topic's cue, else the clause sharing most words with the topic's description."""
     text = " ".join(unit_text.split())
     if len(text.split()) <= max_words:
         return text.rstrip(".;:,").strip()
-    parts = [q.strip() for q in re.split(r"(?<=[,;:])\s+|\s+[—–]\s+|\s+\(|\)\s*", text) if q and q.strip()]
-    best, best_score = "", -1.0
-    for part in parts:
+    # segments between separators, as character spans of `text` (so the result stays verbatim)
+    spans, pos = [], 0
+    for m in _EVID_SPLIT.finditer(text):
+        if m.start() > pos:
+            spans.append((pos, m.start()))
+        pos = m.end()
+    if pos < len(text):
+        spans.append((pos, len(text)))
+    best_i, best_score = 0, -1.0
+    for i, (a, b) in enumerate(spans):
+        part = text[a:b]
         low = part.lower()
         sc = 0.01 * min(len(part.split()), 12)
         if cue is not None and cue.search(part):
             sc += 3.0
         sc += sum(1.0 for k in keys if k and k in low)
         sc += sum(0.2 for k in keys for wd in k.split() if len(wd) > 4 and wd in low)
-        if sc > best_score and len(part.split()) >= 2:
-            best, best_score = part, sc
-    best = best or text
-    words = best.split()
+        if sc > best_score:
+            best_i, best_score = i, sc
+    if not spans:
+        return text[:200]
+    a, b = spans[best_i]
+    j = best_i
+    while len(text[a:b].split()) < 4 and j + 1 < len(spans):  # too short to read alone
+        j += 1
+        b = spans[j][1]
+    words = [(m.start() + a, m.end() + a) for m in re.finditer(r"\S+", text[a:b])]
     if len(words) > max_words:
-        # keep the window around the cue when there is one
         start = 0
         if cue is not None:
-            m = cue.search(best)
+            m = cue.search(text[a:b])
             if m:
-                pos = len(best[: m.start()].split())
-                start = max(0, min(pos - max_words // 3, len(words) - max_words))
-        best = " ".join(words[start : start + max_words])
-    return best.strip().strip(".;:,(").strip()
+                hit = sum(1 for ws, _ in words if ws < a + m.start())
+                start = max(0, min(hit - max_words // 3, len(words) - max_words))
+        words = words[start : start + max_words]
+    # do not start or end on a function word
+    while len(words) > 2 and text[words[-1][0] : words[-1][1]].lower().strip(".,;:") in _EDGE_WORDS:
+        words = words[:-1]
+    while len(words) > 2 and text[words[0][0] : words[0][1]].lower() in _EDGE_WORDS:
+        words = words[1:]
+    return text[words[0][0] : words[-1][1]].strip(".;:,( ").strip()
 
 
 def extract_years(texts: list[str]) -> list[int]:
@@ -917,6 +975,8 @@ def extract_years(texts: list[str]) -> list[int]:
                 found.append(min(lo, 1) if lo <= 2 else lo - 2)
                 continue
             found.append(lo)
+        if _DECADE.search(t):
+            found.append(10)
         for m in _YEARS_FOREIGN.finditer(t):
             lo = _num(m.group("lo"))
             if lo is not None and lo <= 30:
@@ -1106,10 +1166,9 @@ class LLMRoleAnalyzer:
                 continue
             if any(x.topic == tid for x in focus):
                 continue
+            # checked against the text the model was given: a phrase quoted from removed
+            # passages (text addressed to AI tools) is not in it, so it is not evidence
             ok, bad = verify_phrases(list(f.evidence), prep.text)
-            if prep.injections:
-                # a phrase from the removed passages is not evidence of anything
-                ok = [q for q in ok if q.lower() in " ".join(prep.text.split()).lower()]
             dropped += len(bad)
             if not ok:
                 continue  # a topic the posting does not show is not a focus area

@@ -7,11 +7,13 @@ the venv's python:
 
 It first finishes the isolation that only the child can do (in this order, each step optional):
 
+0. join the run's pids cgroup (`rlimits-only` as root, when one is writable),
 1. build a private root filesystem and pivot into it (the `unshare` backend; bwrap does this itself),
 2. resource limits (address space, CPU, open files, file size, processes, no core dumps),
 3. give up root: switch to an unprivileged uid, or drop every capability when it has to stay uid 0,
 4. no_new_privs, then Landlock (the `rlimits-only` backend): writes only in the sandbox directory,
    reads only where python lives, no TCP, no signals or abstract sockets outside the sandbox,
+5. a seccomp filter: no new namespaces (unshare, setns, clone with CLONE_NEW*),
 
 and then runs pytest on the hidden tests with `ResultPlugin`, which writes one JSON line per event
 (collected, start, result, collect_error, finish) to an inherited pipe, so the parent learns about

@@ -220,6 +220,12 @@ class SessionEngine:
     def save_draft(self, text: str) -> None:
         if not self.state.finished:
             self.journal.save_draft(self.session_id, self._draft_key(), text)
+            # Keep the clock durable too, so a crash cannot hand the candidate time back.
+            now = self.clock()
+            if now - getattr(self, "_last_persist", -1e9) >= 2.0:
+                self._advance_clock()
+                self._persist()
+                self._last_persist = now
 
     def hint(self) -> str:
         """A nudge towards the first criterion not yet shown; each hint costs points."""
