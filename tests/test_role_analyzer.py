@@ -486,3 +486,44 @@ def test_fast_pattern_prefilter_is_exact():
 def test_verify_phrases():
     ok, bad = verify_phrases(["Build  the\nmodel", "“quoted text”", "absent phrase", ""], "We build the model. And quoted text here.")
     assert ok == ["Build the model", "quoted text"] and bad == ["absent phrase", ""]
+
+
+def test_plan_talking_points_from_company_posts(analyzer, interviewer_home):
+    from types import SimpleNamespace
+
+    from interviewer.bank import load_bank
+    from interviewer.commands.analyze import build_plan
+    from interviewer.settings import ConfigFile, store_dir
+
+    class Retriever:
+        def company_chunks(self, company, k=8):
+            assert company == "Harbourmarket"
+            return [
+                SimpleNamespace(
+                    text="We rebuilt our auction last year. Reserve prices and budget pacing now adapt per category, which cut seller churn.",
+                    source="blog/harbourmarket-auction.md",
+                    title="Rebuilding the auction",
+                ),
+                {"text": "Our engineers love hiking. We also calibrate click-through predictions every night against fresh labels.", "source": "blog/ctr.md"},
+            ]
+
+    class Svc:
+        llm = None
+        retriever = Retriever()
+        config = ConfigFile()
+        bank = load_bank()
+
+    profile = analyzer.analyze(ADS_NO_WORD_ADS)
+    plan = build_plan(Svc(), profile)
+    assert plan["talking_points"] == [] and "no ingested posts" in plan["talking_points_status"]  # nothing ingested here yet
+    store_dir().mkdir(parents=True)
+    plan = build_plan(Svc(), profile)
+    pts = plan["talking_points"]
+    by_source = {p["source"]: p["text"] for p in pts}
+    assert set(by_source) == {"blog/harbourmarket-auction.md", "blog/ctr.md"}
+    # from each passage, the sentence that speaks to the role's focus
+    assert by_source["blog/harbourmarket-auction.md"].startswith("Reserve prices and budget pacing")
+    assert by_source["blog/ctr.md"].startswith("We also calibrate")
+    assert pts[0]["source"] == "blog/ctr.md"  # names two focus topics (CTR, calibration): first
+    assert plan["rounds"][0]["round"] == plan["practise_first"][0]
+    assert all(q["level"] in ("entry", "mid", "senior") for f in plan["focus"] for q in f["questions"])

@@ -334,6 +334,25 @@ _FOCUSED = _lex(
     ]
 )
 
+# kinds of modeling problem: a modeling job whose duties move between three or more of them is
+# broad even inside one domain ("forecasts, elasticity and store clustering")
+_PROBLEM_FAMILIES: dict[str, FastPattern] = {
+    "forecasting": FastPattern(r"\bforecast\w*|\bdemand\b|time[- ]series|\boccupancy\b|\barrivals\b"),
+    "pricing": FastPattern(r"\bpric(e|es|ing)\b|elasticit\w*|\bmarkdowns?\b"),
+    "risk": FastPattern(r"\bfraud\w*|\brisk\b|\bdefaults?\b|\bcredit\b|delinquen\w*|\bscams?\b|\babuse\b|anomal\w+|suspicious|chargebacks?"),
+    "customer": FastPattern(r"\bchurn\b|\bretention\b|\blapse\b|lifetime\s+value|\bLTV\b|propensity|cancel\w*|no-show|readmission|\buplift\b"),
+    "segmentation": FastPattern(
+        r"\bcluster(ing|s)?\b(?!\s+(of\s+)?(gpus?|machines|nodes|servers))|\bsegment(s|ing)?\s+(stores|products|customers|users|players|members|shoppers)|"
+        r"(customer|user|player|audience|store|product|member)s?\s+segment\w*"
+    ),
+    "recsys": FastPattern(r"recommend\w*|\branking\b|\bsearch\b|\bfeeds?\b|personali[sz]\w*"),
+    "ads": FastPattern(r"\bads?\b(?![-‐]hoc)|\bCTR\b|\bbid(s|ding)?\b|\bauctions?\b|\bcampaigns?\b|attribution|\btargeting\b"),
+    "nlp": FastPattern(r"\btext\b|\blanguage\b|\bNLP\b|\bLLMs?\b|\bdocuments?\b|\bemails?\b|\bmessages\b|\breviews\b|\bentit(y|ies)\b|\bnotes\b"),
+    "cv": FastPattern(r"\bimages?\b|\bvision\b|\bdetection\b|\bvideos?\b|\bcameras?\b"),
+    "speech": FastPattern(r"\bspeech\b|\baudio\b|\bASR\b|\bvoice\s+(assistants?|recognition|models?|ordering|interfaces?)"),
+    "autonomy": FastPattern(r"\brobot\w*|\blidar\b|self-driving|\bsensors?\b"),
+}
+
 # lifecycle stages an infrastructure job may span
 _STAGES: dict[str, FastPattern] = {
     "data": FastPattern(
@@ -819,12 +838,19 @@ class OfflineRoleAnalyzer:
             else:
                 groups.append({d})
         spread = len(groups)
-        stages = set()
-        for u, w in zip(units, weights):
+        stages, families = set(), set()
+        for u, w, ks in zip(units, weights, kinds):
             if w >= 0.9:
+                lw = fold(u.text)
                 for st, pat in _STAGES.items():
-                    if pat.search(u.text):
+                    if pat.search(u.text, lw):
                         stages.add(st)
+                if all(k == "pos" for k in ks):
+                    # a duty about one kind of problem; a duty naming several is one problem seen
+                    # from several sides (an auction's reserve prices are not a pricing job)
+                    fams = [f for f, pat in _PROBLEM_FAMILIES.items() if pat.search(u.text, lw)]
+                    if len(fams) == 1:
+                        families.add(fams[0])
         score = broad - focused
         if spread >= 2:
             score += 1.5
@@ -837,11 +863,15 @@ class OfflineRoleAnalyzer:
         else:
             if spread <= 1:
                 score -= 1.0
+            if len(families) >= 3:
+                score += 1.5
         spec = "generalist" if score > 0 else "specialist"
         reason = f"breadth cues {broad:.1f}, focus cues {focused:.1f}, {spread} unrelated domain group(s)"
+        if resp == "modeling":
+            reason += f", problem kinds {len(families)} ({', '.join(sorted(families))})"
         if resp == "infrastructure":
             reason += f", lifecycle stages {len(stages)} ({', '.join(sorted(stages))})"
-        return spec, {"broad": broad, "focused": focused, "spread": spread, "stages": sorted(stages), "spec_score": score, "spec_reason": reason}
+        return spec, {"broad": broad, "focused": focused, "spread": spread, "stages": sorted(stages), "families": sorted(families), "spec_score": score, "spec_reason": reason}
 
     # focus --------------------------------------------------------------------------------
     def _focus(self, units, kinds, vecs, weights, anchors, resp, domains) -> list[FocusTopic]:
