@@ -38,7 +38,7 @@ def wait_for_heartbeat(port: int, proc: subprocess.Popen, timeout: float = 60.0)
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"chroma run exited with {proc.returncode}: {proc.stdout.read() if proc.stdout else ''}")
+            raise RuntimeError(f"chroma run exited with {proc.returncode} before answering")
         for path in ("/api/v2/heartbeat", "/api/v1/heartbeat"):
             try:
                 if httpx.get(f"http://127.0.0.1:{port}{path}", timeout=1.0).status_code == 200:
@@ -55,11 +55,13 @@ def chroma_server():
         pytest.skip("the chroma CLI is not installed in this environment")
     data = Path(tempfile.mkdtemp(prefix="chroma-server-"))
     port = free_port()
+    # The server logs every request: to a file, never to a pipe nobody reads (it would fill and
+    # block the server).
+    log = open(data.with_suffix(".log"), "w")
     proc = subprocess.Popen(
-        [str(CHROMA), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.PIPE,
+        [str(CHROMA), "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
         stderr=subprocess.STDOUT,
-        text=True,
     )
     try:
         wait_for_heartbeat(port, proc)
@@ -71,7 +73,9 @@ def chroma_server():
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+        log.close()
         shutil.rmtree(data, ignore_errors=True)
+        data.with_suffix(".log").unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="module")

@@ -62,15 +62,17 @@ def html_to_text(raw: str) -> tuple[str, str, str]:
     page_title = " ".join((doc.findtext(".//title") or "").split())
     h1 = doc.find(".//h1")
     h1_text = " ".join(h1.text_content().split()) if h1 is not None else ""
-    for el in list(doc.iter()):
-        if not isinstance(el.tag, str):
-            el.drop_tree() if el.getparent() is not None else None
+    drop = []
+    for el in doc.iter():
+        if not isinstance(el.tag, str):  # comments, processing instructions
+            drop.append(el)
             continue
-        tag = el.tag.lower()
         cls = (el.get("class") or "") + " " + (el.get("id") or "")
-        if tag in _DROP_TAGS or re.search(r"breadcrumb|cookie|navbar|site-nav|skip-link", cls, re.I):
-            if el.getparent() is not None:
-                el.drop_tree()
+        if el.tag.lower() in _DROP_TAGS or re.search(r"breadcrumb|cookie|navbar|site-nav|skip-link", cls, re.I):
+            drop.append(el)
+    for el in drop:
+        if el.getparent() is not None:
+            el.drop_tree()
     lines: list[str] = []
 
     def walk(el, buf: list[str]) -> None:
@@ -289,6 +291,11 @@ def prepare(raw: str, token_budget: int = TOKEN_BUDGET, model: str | None = None
                 f"the posting is very long (about {total:,} tokens); only its first {token_budget:,} tokens were analyzed"
             )
     text, removed = remove_injections(text)
+    if removed and word_count(text) < MIN_WORDS:
+        raise UserError(
+            f"the posting is too short to analyze once the text addressed to AI tools is set aside ({word_count(text)} words)",
+            f"paste the whole posting, with its duties and requirements (at least {MIN_WORDS} words)",
+        )
     if removed:
         notices.append(
             f"ignored {len(removed)} passage(s) addressed to AI tools or screeners (e.g. {_short(removed[0], 80)!r}); "
@@ -387,6 +394,11 @@ _CUE_ROLE = re.compile(
     r"we['’]?re\s+looking\s+for|we\s+are\s+looking\s+for|we\s+want\s+(someone|an?\b|to\s+hire)|we\s+need\s+(the|an?|someone)\b|\bjoin\s+(our|the)\b|"
     r"\bthis\s+is\s+an?\s+([\w-]+[\s-]){0,3}(role|job|position)\b|\b(successful\s+)?(candidate|applicant|hire|incumbent|engineer|scientist|person)\s+(will|would|is\s+expected|is\s+responsible)\b|"
     r"\b(key\s+)?(duties|responsibilities|tasks)\s+(include|are|will\s+include)\b|\byour\s+(work|job|role|day|week|team|first|time|focus|mission)\b|\bas\s+(a|an|the|our)\s+(\w+\s+){0,3}(engineer|scientist|hire|analyst)\b",
+    re.I,
+)
+_CUE_COMPANY = re.compile(
+    r"^\W*((?-i:[A-Z])[\w&'.-]*\s+){1,4}(is|are)\s+(a|an|the)\b|^\W*(we|we['’]re)\s+(are|were|have\s+been)\b|\bfounded\b|\bbacked\s+by\b|\bour\s+(mission|customers|values|culture|investors|story)\b|"
+    r"\b(million|thousand|billion)\s+(users|customers|people|subscribers|players|viewers|readers|listeners|members|merchants|workers|homes)\b|\bheadquartered\b|\bserie[sz]\s+[a-e]\b",
     re.I,
 )
 _STRONG_BENEFITS = re.compile(r"^(we\s+offer|benefits|perks|compensation|salary)\b|[$€£]\s?\d|\bsalary\b|\b401\s*\(?k", re.I)
@@ -583,11 +595,17 @@ def parse(text: str, page_title: str = "", title_hint: str = "") -> Parsed:
                 current, current_heading, seen_heading = section, heading, True
                 headings.append((heading, section))
         sents = [body] if bullet and len(body.split()) <= 45 else split_sentences(body)
-        if section == "other" or (section in ("company", "role") and not bullet):
+        if section == "other" and bullet:
+            # an unheaded list is work or requirements far more often than a company blurb
+            secs = [_classify_sentence(s, "duties") if not _CUE_REQ.search(s) else "requirements" for s in sents]
+        elif section == "other" or (section in ("company", "role") and not bullet):
             default = section
             if section == "other":  # unheaded text: about the job, or about the company?
                 default = "role" if any(_CUE_ROLE.search(s) for s in sents) else "company"
             secs = [_classify_sentence(s, default) for s in sents]
+            if section == "other" and default == "role" and len(sents) > 3:
+                # one long block of prose: sentences that only describe the company are the blurb
+                secs = ["company" if sec == "role" and _CUE_COMPANY.search(s) and not _CUE_ROLE.search(s) else sec for s, sec in zip(sents, secs)]
         else:
             secs = []
             for s in sents:

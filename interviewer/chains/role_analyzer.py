@@ -70,9 +70,11 @@ _NEG = re.compile(
     r"\b(you|you['’]ll|this\s+role|the\s+role|this\s+job|the\s+job|this\s+position|this\s+team|it)\s+(will\s+not|won['’]?t|wouldn['’]?t|do\s+not|don['’]?t|does\s+not|doesn['’]?t|are\s+not|aren['’]?t|is\s+not|isn['’]?t|never|will\s+never)\b"
     r"|\b(you['’]ll|you\s+will)\s+not\b|\bnot\s+be\s+(\w+ing|the\s+one)\b"
     r"|\b(does\s+not|doesn['’]?t|won['’]?t|will\s+not|do\s+not|don['’]?t)\s+(involve|include|require|touch|build|train|design|work\s+on|write|run|own|cover)\b"
-    r"|^(and\s+)?not\b|\bnot\s+(\w+ing)\b|\bthere\s+(is|are)\s+no\b|\bwhat\s+you\s+won['’]?t\s+do\b|^(rather\s+than|instead\s+of)\b",
+    r"|\bnot\s+(\w+ing)\b|\bthere\s+(is|are)\s+no\b|\bwhat\s+you\s+won['’]?t\s+do\b",
     re.I,
 )
+# "..., not clusters", "rather than one component": the negation covers a short tail only
+_NEG_LEAD = re.compile(r"^(and\s+)?not\b|^(rather\s+than|instead\s+of)\b", re.I)
 # "you don't need to design recommender models", "no prior ML experience is required"
 _NEG_REQ = re.compile(
     r"\b(don['’]?t|do\s+not|doesn['’]?t|won['’]?t|will\s+not)\s+(need|have)\s+to\b|\bno\s+need\s+to\b|\bnot\s+required\b|\bno\b[^.;]{0,40}\brequired\b|"
@@ -114,7 +116,7 @@ def clause_kind(c: str) -> str:
         return "deleg"
     if _DELEG_PASSIVE.search(c, low) or _HELP_FROM.search(c, low):
         return "deleg"
-    if _NEG.search(c, low):
+    if _NEG.search(c, low) or (_NEG_LEAD.search(c) and len(c.split()) <= 12):
         return "neg"
     return "pos"
 
@@ -921,8 +923,10 @@ class OfflineRoleAnalyzer:
         for j in chosen:
             t = anchors.topic_ids[j]
             ev = []
+            best_u = float(contrib[:, j].max())
             for ui in np.argsort(-contrib[:, j])[:3]:
-                if contrib[ui, j] <= 0 or len(ev) >= 2:
+                # a second phrase only when its unit backs the topic about as well as the first
+                if contrib[ui, j] <= 0 or len(ev) >= 2 or (ev and contrib[ui, j] < 0.6 * best_u):
                     continue
                 phrase = evidence_phrase(units[ui].text, anchors.topic_keys[j], TOPIC_CUES.get(t))
                 if phrase and phrase not in ev:
