@@ -21,7 +21,7 @@ OVERLAP_TOKENS = 24
 MIN_BODY_TOKENS = 48
 SPECIAL_TOKENS = 2  # [CLS] and [SEP]
 # Bump when chunking or the embedded text changes: every file is then re-indexed on next ingest.
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 
 _PARA = "\u2042\u2042"  # a printable marker: MarkdownHeaderTextSplitter drops blank lines
 _HEADERS = [("#", "h1"), ("##", "h2"), ("###", "h3"), ("####", "h4")]

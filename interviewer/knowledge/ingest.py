@@ -107,11 +107,14 @@ def chunk_metadata(doc: Document, piece: Piece, origin: str) -> dict:
         "origin": origin,
         "kind": doc.kind,
     }
-    # Chroma refuses empty lists: absent means none.
-    if doc.topics:
-        meta["topics"] = list(doc.topics)
-    if doc.domains:
-        meta["domains"] = list(doc.domains)
+    # Lists are stored as comma-joined strings plus one boolean flag per value ("topic:calibration"),
+    # which `where` filters can match on any Chroma 1.x server (array metadata needs Chroma >= 1.5).
+    for key, flag, values in (("topics", "topic", doc.topics), ("domains", "domain", doc.domains)):
+        clean = [v.replace(",", " ").strip() for v in values if v and v.strip()]
+        if clean:
+            meta[key] = ",".join(clean)
+            for v in clean:
+                meta[f"{flag}:{v.lower()}"] = True
     if doc.company:
         meta["company"] = doc.company
         meta["company_key"] = doc.company.strip().lower()
@@ -266,6 +269,10 @@ class Ingestor:
     def _one(self, path: Path, source: str, origin: str, entry: SourceEntry | None) -> None:
         rep = self.report
         try:
+            try:
+                source.encode("utf-8")
+            except UnicodeEncodeError:
+                raise LoadError("has a file name that is not valid UTF-8; rename it")
             data = read_bytes(path)
             digest = content_hash(data)
             if entry and entry.hashes == {digest} and entry.chunker == {CHUNKER_VERSION}:

@@ -32,7 +32,7 @@ RRF_K = 60
 VECTOR_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
 CANDIDATES = 60  # per list, before fusion
-DOC_WEIGHT = 0.5  # how much a chunk's document score adds to its own
+DOC_WEIGHT = 0.3  # how much a chunk's document score adds to its own
 DOC_DECAY = 0.5  # document score = best chunk + DOC_DECAY * second + DOC_DECAY^2 * third
 STALE_CHECK_SECONDS = 1.0
 LEXICAL_CACHE_VERSION = 1
@@ -206,10 +206,10 @@ class Corpus:
         tr: dict[str, list[int]] = defaultdict(list)
         dr: dict[str, list[int]] = defaultdict(list)
         for i, m in enumerate(self.metas):
-            for t in m.get("topics") or []:
-                tr[str(t).lower()].append(i)
-            for d in m.get("domains") or []:
-                dr[str(d).lower()].append(i)
+            for t in as_list(m.get("topics")):
+                tr[t.lower()].append(i)
+            for d in as_list(m.get("domains")):
+                dr[d.lower()].append(i)
         self.topic_rows = {k: np.asarray(v, dtype=np.int64) for k, v in tr.items()}
         self.domain_rows = {k: np.asarray(v, dtype=np.int64) for k, v in dr.items()}
 
@@ -227,7 +227,7 @@ class Corpus:
         for key, rows in ((topic, self.topic_rows), (domain, self.domain_rows)):
             if key:
                 keep = np.zeros(len(self.ids), dtype=bool)
-                r = rows.get(key.lower())
+                r = rows.get(key.strip().lower())
                 if r is not None:
                     keep[r] = True
                 m &= keep
@@ -242,20 +242,29 @@ class Corpus:
             title=str(m.get("title", "")),
             heading=str(m.get("heading", "")),
             score=float(score),
-            topics=[str(t) for t in m.get("topics") or []],
-            domains=[str(d) for d in m.get("domains") or []],
+            topics=as_list(m.get("topics")),
+            domains=as_list(m.get("domains")),
             company=m.get("company"),
             similarity=similarity,
             index=int(m.get("index", 0) or 0),
         )
 
 
+def as_list(value) -> list[str]:
+    """Metadata lists are stored as comma-joined strings (see ingest.chunk_metadata)."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v) for v in value]
+
+
 def _where(topic: str | None, domain: str | None) -> dict | None:
     parts = []
     if topic:
-        parts.append({"topics": {"$contains": topic}})
+        parts.append({f"topic:{topic.strip().lower()}": True})
     if domain:
-        parts.append({"domains": {"$contains": domain}})
+        parts.append({f"domain:{domain.strip().lower()}": True})
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else {"$and": parts}

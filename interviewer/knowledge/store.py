@@ -300,6 +300,54 @@ def probe_local(path: Path, timeout: float = LOCK_TIMEOUT) -> None:
         raise UserError(f"the index at {location} is damaged ({exc})", rebuild_hint(location, True))
     finally:
         con.close()
+    check_segments(path)
+
+
+def _segment_problem(seg: Path) -> str | None:
+    """A reason when an HNSW segment folder is inconsistent, else None.
+
+    Chroma's native HNSW reader can crash the process on a damaged file instead of raising, so
+    the sizes are checked against header.bin first (format version 1: the one Chroma 1.x writes;
+    other versions are not checked).
+    """
+    import struct
+
+    header = seg / "header.bin"
+    if not header.exists():
+        return None if not (seg / "data_level0.bin").exists() else "header.bin is missing"
+    raw = header.read_bytes()
+    if len(raw) < 36:
+        return "header.bin is truncated"
+    version = struct.unpack_from("<i", raw, 0)[0]
+    if version != 1 or len(raw) != 100:
+        return None
+    _, max_elements, count, per_element = struct.unpack_from("<QQQQ", raw, 4)
+    if count > max_elements or per_element == 0 or per_element > 1 << 20:
+        return "header.bin is inconsistent"
+    for name, expected in (("data_level0.bin", count * per_element), ("length.bin", count * 4)):
+        f = seg / name
+        if not f.exists():
+            return f"{name} is missing"
+        if f.stat().st_size != expected:
+            return f"{name} has {f.stat().st_size} bytes, expected {expected}"
+    return None
+
+
+def check_segments(path: Path, retries: int = 2) -> None:
+    """Raise a UserError when a vector segment of the store looks damaged."""
+    location = str(path)
+    for seg in sorted(p for p in path.iterdir() if p.is_dir()) if path.is_dir() else []:
+        problem = _segment_problem(seg)
+        for _ in range(retries):  # a writer in another process may be mid-flush: look again
+            if problem is None:
+                break
+            time.sleep(0.2)
+            problem = _segment_problem(seg)
+        if problem:
+            raise UserError(
+                f"the index at {location} is damaged (vector segment {seg.name}: {problem})",
+                rebuild_hint(location, True),
+            )
 
 
 def forget_clients(path: Path | None = None) -> None:

@@ -31,7 +31,8 @@ def summary_markdown(summary: dict) -> str:
     if summary.get("study_next"):
         lines.append("\n## What to study next")
         for item in summary["study_next"]:
-            notes = ", ".join(f"[{n['title']}]({n['path']})" for n in item["notes"]) or "no bundled note"
+            # Paths relative to the data root: the same on every machine (and in snapshots).
+            notes = ", ".join(f"{n['title']} (corpus/notes/{n['id']}.md)" for n in item["notes"]) or "no bundled note"
             lines.append(f"- **{item['topic']}** ({item['score']:.1f}/10): {notes}")
     for i, q in enumerate(summary["questions"], 1):
         lines.append(f"\n## {i}. {q['question_id']} — {q['score']:.1f}/10" + (" (timed out)" if q["timed_out"] else ""))
