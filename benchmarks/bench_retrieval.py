@@ -7,7 +7,10 @@
 3. A one-shot `interviewer search` in a fresh process, after the notes are indexed. Target: < 2 s.
 
 Options: --chunks N (default 20000), --queries N (default 100), --runs N (one-shot runs, default 5),
---json (machine-readable output).
+--rounds N (bare/ingest rounds, best of N, default 2), --json (machine-readable output).
+
+The ratio is wall-clock, best of N interleaved rounds; the CPU-time ratio beside it (all threads
+of this process) is immune to other processes on the machine.
 """
 
 from __future__ import annotations
@@ -44,34 +47,42 @@ def _pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
-def bench_ingest(home: Path, embedder) -> dict:
+def bench_ingest(home: Path, embedder, rounds: int = 2) -> dict:
     from interviewer.knowledge.chunking import chunk_document
-    from interviewer.knowledge.ingest import bundled_note_paths, ensure_bundled
+    from interviewer.knowledge.ingest import EMBED_BATCH, bundled_note_paths, ensure_bundled
     from interviewer.knowledge.loaders import load_file
     from interviewer.knowledge.store import Store, forget_clients
 
     paths = bundled_note_paths()
     texts = [p.embed_text for path in paths for p in chunk_document(load_file(path), embedder.tokenizer)]
     embedder.encode(texts[:64])  # warm up
-    bare_times, ingest_times = [], []
-    for rnd in range(2):  # interleaved, best of two: the machine may be busy
-        t = time.perf_counter()
-        embedder.encode(texts)
+    bare_times, ingest_times, bare_cpu, ingest_cpu = [], [], [], []
+    for rnd in range(rounds):  # interleaved, best of N: other processes may share the machine
+        t, c = time.perf_counter(), time.process_time()
+        embedder.encode(texts, batch_size=EMBED_BATCH)  # the batch size ingest uses
         bare_times.append(time.perf_counter() - t)
-        os.environ["INTERVIEWER_HOME"] = str(home if rnd == 1 else home.with_name(home.name + f"-{rnd}"))
+        bare_cpu.append(time.process_time() - c)
+        os.environ["INTERVIEWER_HOME"] = str(home if rnd == rounds - 1 else home.with_name(home.name + f"-{rnd}"))
         store = Store.open()
-        t = time.perf_counter()
-        rep = ensure_bundled(store, embedder=embedder)
+        t, c = time.perf_counter(), time.process_time()
+        rep = ensure_bundled(store, embedder=embedder)  # read, hash, chunk, embed, write, state
         ingest_times.append(time.perf_counter() - t)
+        ingest_cpu.append(time.process_time() - c)
         assert rep is not None and rep.chunks == len(texts), (rep, len(texts))
+    t = time.perf_counter()
+    embedder.encode(texts)
+    default_batch = time.perf_counter() - t
     forget_clients()
     bare, full = min(bare_times), min(ingest_times)
     return {
         "files": len(paths),
         "chunks": len(texts),
+        "embed_batch": EMBED_BATCH,
         "bare_chunks_per_s": len(texts) / bare,
+        "bare_default_batch_chunks_per_s": len(texts) / default_batch,
         "ingest_chunks_per_s": len(texts) / full,
         "ratio": bare / full,
+        "cpu_ratio": min(bare_cpu) / min(ingest_cpu),
         "bare_s": bare,
         "ingest_s": full,
     }
@@ -178,6 +189,7 @@ def main() -> None:
     ap.add_argument("--chunks", type=int, default=20000)
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=2, help="interleaved bare/ingest rounds (best of N)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -186,7 +198,7 @@ def main() -> None:
     embedder = get_embedder()
     tmp = Path(tempfile.mkdtemp(prefix="bench-retrieval-"))
     try:
-        ing = bench_ingest(tmp / "home-notes", embedder)
+        ing = bench_ingest(tmp / "home-notes", embedder, args.rounds)
         srch = bench_search(tmp, embedder, args.chunks, args.queries)
         one = bench_oneshot(tmp / "home-notes", args.runs)
     finally:
@@ -196,8 +208,9 @@ def main() -> None:
         print(json.dumps(result, indent=2))
         return
     rows = [
-        ("ingest throughput", f"{ing['ingest_chunks_per_s']:.0f} chunks/s", f"bare encode {ing['bare_chunks_per_s']:.0f} chunks/s",
-         f"{ing['ratio']:.0%} of bare", ">= 80%", ing["ratio"] >= 0.8),
+        ("ingest throughput", f"{ing['ingest_chunks_per_s']:.0f} chunks/s",
+         f"bare encode {ing['bare_chunks_per_s']:.0f} chunks/s (batch {ing['embed_batch']})",
+         f"{ing['ratio']:.0%} (cpu {ing['cpu_ratio']:.0%})", ">= 80%", ing["ratio"] >= 0.8),
         (f"search p50 @ {srch['chunks']:,}", f"{srch['search_p50_ms']:.1f} ms (p95 {srch['search_p95_ms']:.1f})",
          f"bare chroma {srch['bare_p50_ms']:.1f} ms (query only {srch['bare_query_only_p50_ms']:.1f})", "", "< 30 ms",
          srch["search_p50_ms"] < 30),
@@ -212,6 +225,7 @@ def main() -> None:
     print("  ".join("-" * n for n in w))
     for r in rows:
         print("  ".join(str(c if not isinstance(c, bool) else ("yes" if c else "NO")).ljust(n) for c, n in zip(r, w)))
+    print(f"(bare encode at the default batch of 64: {ing['bare_default_batch_chunks_per_s']:.0f} chunks/s)")
     print(f"(synthetic store written in {srch['build_s']:.1f} s; lexical index built in {srch['lexical_index_s']:.2f} s)")
 
 

@@ -184,6 +184,7 @@ def notes_retriever(embedder):
     notices: list[str] = []
     r = get_retriever(notice=notices.append)
     r.notices = notices
+    r.home = h
     yield r
     reset_retrievers()
     mp.undo()
@@ -653,6 +654,8 @@ def test_cli_search_json(notes_retriever, monkeypatch):
     from typer.testing import CliRunner
 
     from interviewer.cli import app
+
+    monkeypatch.setenv("INTERVIEWER_HOME", str(notes_retriever.home))  # over any per-test home
 
     res = CliRunner().invoke(app, ["search", "isotonic regression versus platt scaling", "-k", "3", "--topic", "calibration", "--json"])
     assert res.exit_code == 0, res.output

@@ -35,6 +35,9 @@ from interviewer.knowledge.loaders import (
 from interviewer.knowledge.store import SourceEntry, Store
 
 FLUSH_CHUNKS = 256  # embed and write in groups of about this many chunks
+# Small ONNX batches run faster on few cores (measured on 2 cores at ~100 tokens a chunk:
+# batch 16 about 20% more chunks/s than 64).
+EMBED_BATCH = 16
 BUNDLED_PREFIX = "notes/"
 _generation_lock = threading.Lock()
 _local_generation = 0  # bumped by every write in this process; retrievers reload when it moves
@@ -302,7 +305,7 @@ class Ingestor:
             return
         batch, self._queue, self._queued_chunks = self._queue, [], 0
         texts = [pc.embed_text for item in batch for pc in item.pieces]
-        vectors = self.embedder.encode(texts)
+        vectors = self.embedder.encode(texts, batch_size=EMBED_BATCH)
         ids, docs, metas = [], [], []
         for item in batch:
             for pc in item.pieces:
