@@ -12,7 +12,6 @@ import json
 import shutil
 import sqlite3
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from interviewer.errors import UserError
 from interviewer.knowledge import ingest as ingest_mod
 from interviewer.knowledge import store as store_mod
 from interviewer.knowledge.chunking import MAX_TOKENS, chunk_document
-from interviewer.knowledge.ingest import IngestReport, ensure_bundled, ingest
+from interviewer.knowledge.ingest import ensure_bundled, ingest
 from interviewer.knowledge.loaders import LoadError, company_from_sitename, load_file
 from interviewer.knowledge.retrieve import Retriever, analyze, get_retriever, reset_retrievers, run_retrieval_suite
 from interviewer.knowledge.store import Store

@@ -56,7 +56,7 @@ class _RichProgress:
 
 def ingest_cmd(
     ctx: typer.Context,
-    paths: List[Path] = typer.Argument(..., help="Files or folders: Markdown, text, HTML (saved posts), PDF."),
+    paths: Optional[List[Path]] = typer.Argument(None, help="Files or folders: Markdown, text, HTML (saved posts), PDF."),
     prune: bool = typer.Option(False, "--prune", help="Drop files previously ingested from these paths that no longer exist."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Start from an empty index (use when the index is damaged)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -65,9 +65,13 @@ def ingest_cmd(
     from interviewer.cli import emit_json
     from interviewer.knowledge.ingest import ingest
 
+    if not paths and not rebuild:
+        from interviewer.errors import UserError
+
+        raise UserError("no files or folders given", "for example: interviewer ingest ~/notes ~/papers/attention.pdf")
     config = ctx.obj.config if ctx.obj is not None else None
     progress = None if as_json else _RichProgress()
-    report = ingest(paths, prune=prune, rebuild=rebuild, progress=progress, config=config)
+    report = ingest(paths or [], prune=prune, rebuild=rebuild, progress=progress, config=config)
     if as_json:
         emit_json(report.to_json())
     else:

@@ -253,6 +253,13 @@ class Ingestor:
                     self._flush()
             self._flush()
             self._writer.close()
+        except BaseException:
+            if self._writer.submitted:  # earlier groups did land: make readers reload
+                self._writer.abort()
+                with contextlib.suppress(Exception):
+                    self.store.update_state()
+                _bump_local_generation()
+            raise
         finally:
             self._writer.abort()
             if self.progress:
@@ -292,7 +299,7 @@ class Ingestor:
             if self.progress:
                 self.progress.advance(1)
             return
-        except (UnicodeError, ValueError, RecursionError, MemoryError) as exc:  # a parser choking on junk
+        except Exception as exc:  # a parser choking on junk must not stop the other files
             rep.fail(path, f"could not be read ({type(exc).__name__}: {str(exc)[:80]})")
             if self.progress:
                 self.progress.advance(1)
@@ -351,6 +358,7 @@ class _Writer:
 
     def __init__(self, store: Store):
         self.store = store
+        self.submitted = 0
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
@@ -371,6 +379,7 @@ class _Writer:
 
     def submit(self, ids, vectors, docs, metas, stale) -> None:
         self._join()
+        self.submitted += 1
         self._thread = threading.Thread(target=self._work, args=(ids, vectors, docs, metas, stale), daemon=True)
         self._thread.start()
 
@@ -456,8 +465,10 @@ def ensure_bundled(store: Store, notice: Callable[[str], None] | None = None, em
         manifest = store.manifest()
         first = not any(e.origin == "bundled" for e in manifest.values())
         if notice:
-            what = "indexing" if first else "re-indexing the changed"
-            notice(f"{what} the bundled notes ({len(paths)} files) for search; this happens once per index")
+            if first:
+                notice(f"indexing the bundled notes ({len(paths)} files) for search; this happens once per index")
+            else:
+                notice(f"the bundled notes changed; re-indexing them ({len(paths)} files) for search")
         ing = Ingestor(store, embedder=embedder)
         rep = ing.run(paths, manifest=manifest)
         # Bundled notes removed from the package: drop them from the index.

@@ -26,8 +26,6 @@ from typing import Callable
 
 import numpy as np
 
-from interviewer.errors import UserError
-
 RRF_K = 60
 VECTOR_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
@@ -342,9 +340,8 @@ class Retriever:
 
     # -- ranking -------------------------------------------------------------------------------
 
-    def _rank(self, query: str, n: int, topic: str | None = None, domain: str | None = None) -> list[tuple[int, float, float | None]]:
-        """(row, fused score in 0..1, cosine similarity or None), best first, at most n."""
-        corpus = self.corpus()
+    def _rank(self, corpus: Corpus, query: str, n: int, topic: str | None = None, domain: str | None = None) -> list[tuple[int, float, float | None]]:
+        """(row of `corpus`, fused score in 0..1, cosine similarity or None), best first, at most n."""
         if not corpus.ids:
             return []
         vec = self.embedder.encode([query])[0]
@@ -397,7 +394,7 @@ class Retriever:
             return []
         with self._lock:
             corpus = self.corpus()
-            return [corpus.chunk(r, s, sim) for r, s, sim in self._rank(query, k, topic, domain)]
+            return [corpus.chunk(r, s, sim) for r, s, sim in self._rank(corpus, query, k, topic, domain)]
 
     def rank_sources(self, query: str, n: int = 10, topic: str | None = None, domain: str | None = None) -> list[str]:
         """Distinct sources in the order their best chunk ranks."""

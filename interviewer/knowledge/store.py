@@ -58,8 +58,8 @@ def _settings():
 
 def rebuild_hint(location: str, local: bool) -> str:
     if local:
-        return f"rebuild it: `interviewer ingest --rebuild PATH...` (or `rm -rf {location}` and ingest again)"
-    return "rebuild it: `interviewer ingest --rebuild PATH...` (drops and re-creates the collection on the server)"
+        return f"rebuild it with `interviewer ingest --rebuild [PATH...]`, or `rm -rf {location}` and ingest again"
+    return "rebuild it with `interviewer ingest --rebuild [PATH...]`, which drops and re-creates the server collection"
 
 
 class Store:
