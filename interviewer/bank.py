@@ -7,6 +7,7 @@ bank from loading: it is skipped and reported as a warning, and `interviewer ban
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 from collections import Counter
@@ -84,15 +85,14 @@ def _format_validation(err: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def _topic_ids() -> set[str]:
-    path = corpus_dir() / "topics.yaml"
-    data = yaml_load(path.read_text(encoding="utf-8"))
-    return {t["id"] for t in data["topics"]}
-
-
+@functools.lru_cache(maxsize=1)
 def topics() -> list[dict]:
     path = corpus_dir() / "topics.yaml"
     return yaml_load(path.read_text(encoding="utf-8"))["topics"]
+
+
+def _topic_ids() -> set[str]:
+    return {t["id"] for t in topics()}
 
 
 def load_file(path: Path, bank: Bank, known_topics: set[str] | None = None, source: str = "bank") -> None:

@@ -5,6 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 
+def criteria_table(criteria: list[dict]) -> list[str]:
+    """Per-criterion grades as Markdown table lines (pipes and line breaks kept out of cells)."""
+    lines = ["| criterion | points | feedback |", "|---|---|---|"]
+    for c in criteria:
+        fb = (c.get("feedback") or "").replace("|", "/").replace("\n", " ")
+        lines.append(f"| {c['id']} | {c['awarded']:g}/{c['points']:g} | {fb} |")
+    return lines
+
+
 def session_markdown(s: dict) -> str:
     started = datetime.fromtimestamp(s["started_at"]).strftime("%Y-%m-%d %H:%M")
     lines = [f"# Session {s['id']} — {started}", "", f"- mode: {s['mode']}", f"- rounds: {', '.join(s['rounds'])}", f"- status: {s['status']}"]
@@ -21,9 +30,7 @@ def session_markdown(s: dict) -> str:
         lines += ([fence, a["answer"], "```"] if fence else [a["answer"] or "_(empty)_"])
         g = a.get("grade")
         if g:
-            lines += ["", "| criterion | points | feedback |", "|---|---|---|"]
-            for c in g["criteria"]:
-                lines.append(f"| {c['id']} | {c['awarded']:g}/{c['points']:g} | {c.get('feedback', '').replace('|', '/')} |")
+            lines += ["", *criteria_table(g["criteria"])]
             if g.get("missing"):
                 lines += ["", f"**A full answer would add:** {g['missing']}"]
             lines += ["", f"_graded {g['grader']}" + (f" by {g['model']}" if g.get("model") else "") + (f", prompt {g['prompt_version']}" if g.get("prompt_version") else "") + "_"]

@@ -47,7 +47,9 @@ def _add_question(svc, title: str, body: str, topics: list[str], round: str) -> 
     """
     from interviewer.settings import home_dir
 
-    known = {t["id"] for t in __import__("interviewer.bank", fromlist=["topics"]).topics()}
+    from interviewer.bank import topics
+
+    known = {t["id"] for t in topics()}
     bad = [t for t in topics if t not in known]
     if bad:
         raise UserError(f"unknown topics {bad}", "see corpus/topics.yaml for the topic ids")

@@ -241,9 +241,9 @@ def resolve_endpoint(
         base_url = env["OPENAI_BASE_URL"]
     if env.get("INTERVIEWER_MODEL"):
         model = env["INTERVIEWER_MODEL"]
-    if key is None and env.get("OPENAI_API_KEY") and (not prof or explicit or not prof.base_url or env.get("OPENAI_BASE_URL")):
-        if not (prof and not explicit and prof.base_url and not env.get("OPENAI_BASE_URL")):
-            key, key_source = env["OPENAI_API_KEY"], "OPENAI_API_KEY"
+    default_profile_owns_host = bool(prof and not explicit and prof.base_url and not env.get("OPENAI_BASE_URL"))
+    if key is None and env.get("OPENAI_API_KEY") and not default_profile_owns_host:
+        key, key_source = env["OPENAI_API_KEY"], "OPENAI_API_KEY"
     # flag layer
     if prof and explicit:
         key, key_source = None, None

@@ -43,6 +43,17 @@ class FakeOpenAI:
     default: Reply | Callable[[dict], Reply] | None = None
     chunk_size: int = 8
 
+    def reset(self) -> None:
+        """Back to a fresh server's behaviour, for a server shared by a module's tests."""
+        self.queue.clear()
+        self.requests.clear()
+        self.headers.clear()
+        self.default = None
+        self.models = ["test-model"]
+        self.reject_response_format = self.reject_tools = self.ignore_tools = False
+        self.require_key = None
+        self.chunk_size = 8
+
     def __post_init__(self) -> None:
         self.queue: deque[Reply | Callable[[dict], Reply]] = deque()
         self.requests: list[dict] = []

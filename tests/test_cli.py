@@ -88,14 +88,8 @@ def _shared_server():
 
 @pytest.fixture
 def server(_shared_server):
-    s = _shared_server
-    s.queue.clear()
-    s.requests.clear()
-    s.headers.clear()
-    s.default = None
-    s.models = ["test-model"]
-    s.require_key = None
-    return s
+    _shared_server.reset()
+    return _shared_server
 
 
 def run_cli(*args: str, input: str | None = None, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:

@@ -68,16 +68,8 @@ def _shared_server():
 
 @pytest.fixture
 def server(_shared_server):
-    s = _shared_server
-    s.queue.clear()
-    s.requests.clear()
-    s.headers.clear()
-    s.default = None
-    s.models = ["test-model"]
-    s.reject_response_format = s.reject_tools = s.ignore_tools = False
-    s.require_key = None
-    s.chunk_size = 8
-    return s
+    _shared_server.reset()
+    return _shared_server
 
 
 def endpoint(server: FakeOpenAI | None = None, **kw) -> Endpoint:

@@ -45,15 +45,12 @@ class Grader(Protocol):
 
 @dataclass
 class OfflineParams:
-    """The few global constants of the offline grader (fitted on the eval suites as a whole,
-    never per question; see scripts/fit_offline_grader.py)."""
+    """The offline grader's fixed global constants. The credit weights themselves are fitted on the
+    eval suites as a whole, never per question (scripts/fit_offline_grader.py)."""
 
     null_percentile: float = 97.0  # the null level: this percentile of off-question similarity
-    span: float = 0.42  # fraction of the way from the null level to 1.0 that earns full credit
+    span: float = 0.42  # without fitted weights: share of the way from the null level to 1.0 for full credit
     criterion_bonus: float = 0.03  # criterion texts are phrased as instructions, refs as content
-    listlike_cap: float = 0.25  # most credit a bare list of terms can earn on a criterion
-    relevance_floor: float = 0.0  # answers whose best unit is below the relevance null score 0
-    lexical_weight: float = 0.15  # share of credit from recall of the criterion's key terms
 
 
 @dataclass
@@ -287,10 +284,7 @@ class OfflineGrader:
     def _grade_code(self, q: Question, code: str, tests: TestReport | None, notices: list[str]) -> Grade:
         if not code.strip():
             return _empty_grade(q, "offline", notices, "No code was submitted.")
-        if tests is None:
-            from interviewer.rounds.sandbox import run_tests
-
-            tests = run_tests(code, q.tests or "")
+        tests = hidden_tests(q, code, tests)
         rate = tests.pass_rate
         crit_grades = []
         for crit in q.rubric:
@@ -336,6 +330,15 @@ def _static_check(criterion: str, code: str) -> float:
     if any(k in c for k in ("clear", "readab", "naming", "structure", "docstring")):
         return 1.0 if ('"""' in code or "#" in code) else 0.8
     return 1.0
+
+
+def hidden_tests(q: Question, answer: str, tests: TestReport | None) -> TestReport | None:
+    """The coding verdict: the caller's report when it has one, else one sandbox run."""
+    if tests is not None or q.round != "coding" or not answer.strip():
+        return tests
+    from interviewer.rounds.sandbox import run_tests
+
+    return run_tests(answer, q.tests or "")
 
 
 def _halves(x: float) -> float:
@@ -467,10 +470,7 @@ class LLMGrader:
         if len(answer) > MAX_ANSWER_CHARS:
             answer = answer[:MAX_ANSWER_CHARS]
             notices.append(f"the answer is very long; only its first {MAX_ANSWER_CHARS:,} characters were graded")
-        if question.round == "coding" and tests is None and answer.strip():
-            from interviewer.rounds.sandbox import run_tests
-
-            tests = run_tests(answer, question.tests or "")
+        tests = hidden_tests(question, answer, tests)
         if not answer.strip():
             return _empty_grade(question, "llm", notices, "No answer was given.", self.llm.model_name)
         notes, sources = self._notes(question)
@@ -517,17 +517,14 @@ class GradingService:
     online: LLMGrader | None = None
 
     def grade(self, question: Question, answer: str, tests: TestReport | None = None) -> Grade:
-        if question.round == "coding" and tests is None and answer.strip():
-            from interviewer.rounds.sandbox import run_tests
+        tests = hidden_tests(question, answer, tests)
+        if self.online is None:
+            return self.offline.grade(question, answer, tests)
+        from interviewer.llm import run_with_fallback
 
-            tests = run_tests(answer, question.tests or "")
-        if self.online is not None:
-            from interviewer.llm import LLMError
-
-            try:
-                return self.online.grade(question, answer, tests)
-            except LLMError as exc:
-                g = self.offline.grade(question, answer, tests)
-                g.notices.append(f"the model endpoint failed ({exc.message}); graded offline instead")
-                return g
-        return self.offline.grade(question, answer, tests)
+        notices: list[str] = []
+        grade = run_with_fallback(
+            lambda: self.online.grade(question, answer, tests), lambda: self.offline.grade(question, answer, tests), notices
+        )
+        grade.notices.extend(notices)
+        return grade

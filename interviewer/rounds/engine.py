@@ -15,7 +15,7 @@ from typing import Callable
 
 from interviewer.bank import Bank
 from interviewer.journal import Journal
-from interviewer.schema import DESIGN_STAGES, Grade, Question
+from interviewer.schema import Grade, Question
 
 ROUND_DEFAULTS = {
     # round: (questions, minutes per question, minutes per round, follow-up turns per question)
@@ -321,11 +321,4 @@ class SessionEngine:
         return build_summary(self.state, self.bank)
 
 
-def stage_coverage(q: Question, answer: str, embedder=None) -> dict[str, float]:
-    """How well an answer covers each system-design stage, 0..1 (the checklist)."""
-    from interviewer.rounds.stages import coverage
-
-    return coverage(q, answer, embedder)
-
-
-__all__ = ["SessionEngine", "RoundPlan", "State", "Attempt", "Turn", "DESIGN_STAGES", "stage_coverage"]
+__all__ = ["SessionEngine", "RoundPlan", "State", "Attempt", "Turn"]

@@ -13,6 +13,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
+from interviewer.export_md import criteria_table
+
 STARTED = time.monotonic()
 
 
@@ -37,9 +39,7 @@ def summary_markdown(summary: dict) -> str:
     for i, q in enumerate(summary["questions"], 1):
         lines.append(f"\n## {i}. {q['question_id']} — {q['score']:.1f}/10" + (" (timed out)" if q["timed_out"] else ""))
         lines.append(f"**Question.** {q['prompt']}\n")
-        lines.append("| criterion | points | feedback |\n|---|---|---|")
-        for c in q["criteria"]:
-            lines.append(f"| {c['id']} | {c['awarded']:g}/{c['points']:g} | {c['feedback'].replace('|', '/')} |")
+        lines += criteria_table(q["criteria"])
         for n in q.get("notices", []):
             lines.append(f"\n> {n}")
         lines.append(f"\n**Reference answer.** {q['reference_answer']}")

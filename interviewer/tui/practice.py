@@ -14,6 +14,8 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown, Static, TextArea
 
+from interviewer.export_md import criteria_table
+
 ROUND_TITLES = {"breadth": "ML breadth", "depth": "Depth / case study", "system_design": "ML system design", "coding": "ML coding"}
 
 
@@ -27,11 +29,7 @@ def grade_markdown(grade, show_reference: str | None = None) -> str:
     for n in grade.notices:
         lines.append(f"> {n}")
     lines.append("")
-    lines.append("| criterion | points | feedback |")
-    lines.append("|---|---|---|")
-    for c in grade.criteria:
-        fb = c.feedback.replace("|", "/").replace("\n", " ")
-        lines.append(f"| {c.id} | {c.awarded:g} / {c.points:g} | {fb} |")
+    lines += criteria_table([c.model_dump() for c in grade.criteria])
     if grade.tests is not None:
         t = grade.tests
         lines.append("")
