@@ -11,9 +11,10 @@ if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   echo "error: mock-interviewer needs Python 3.11 or newer ($("$PY" --version 2>&1) found)" >&2
   exit 1
 fi
-if [ ! -x "$VENV/bin/python" ]; then
+# A venv cut off mid-creation (Ctrl-C on a first run) has python but no pip: make it again.
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
   echo "==> creating $VENV"
-  "$PY" -m venv "$VENV"
+  "$PY" -m venv --clear "$VENV"
 fi
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
 echo "==> installing torch (CPU build) and pinned dependencies"
