@@ -156,20 +156,21 @@ def grade(
             out["tests"] = g.tests.model_dump(include={"passed", "failed", "errors", "results", "status", "message", "stdout", "stderr"})
         emit_json(out)
         return
+    from rich.markup import escape
     from rich.table import Table
 
     c = console()
     for n in g.notices:
-        c.print(f"[yellow]note:[/] {n}")
+        c.print(f"[yellow]note:[/] {escape(n)}")
     c.print(f"[bold]{q.id}[/]  score [bold]{g.score:.1f}[/]/10  (grader: {g.grader}{', ' + g.model if g.model else ''})")
     t = Table("criterion", "points", "feedback", show_lines=False)
     for cg in g.criteria:
-        t.add_row(cg.id, f"{cg.awarded:g}/{cg.points:g}", cg.feedback)
+        t.add_row(cg.id, f"{cg.awarded:g}/{cg.points:g}", escape(cg.feedback))
     c.print(t)
     if g.tests is not None:
-        c.print(f"hidden tests: {g.tests.passed} passed, {g.tests.failed} failed, {g.tests.errors} errors {g.tests.message}")
+        c.print(f"hidden tests: {g.tests.passed} passed, {g.tests.failed} failed, {g.tests.errors} errors {escape(g.tests.message)}")
     if g.missing:
-        c.print(f"[dim]A full answer would add:[/] {g.missing}")
+        c.print(f"[dim]A full answer would add:[/] {escape(g.missing)}")
 
 
 def resolve_question(svc, ref: str):
@@ -269,11 +270,12 @@ def bank_list(
     if as_json:
         emit_json({"count": len(qs), "counts": b.counts(), "questions": [_question_row(q) for q in qs]})
         return
+    from rich.markup import escape
     from rich.table import Table
 
     t = Table("id", "round", "level", "topics", "prompt")
     for q in qs:
-        t.add_row(q.id, q.round, q.level, ",".join(q.topics), q.prompt[:70] + ("…" if len(q.prompt) > 70 else ""))
+        t.add_row(q.id, q.round, q.level, ",".join(q.topics), escape(q.prompt[:70] + ("…" if len(q.prompt) > 70 else "")))
     c = console()
     c.print(t)
     c.print(f"{len(qs)} questions")
@@ -286,14 +288,16 @@ def bank_show(ctx: typer.Context, qid: str = typer.Argument(..., help="Question 
     if as_json:
         emit_json(q.model_dump(exclude_none=True))
         return
+    from rich.markup import escape
+
     c = console()
     c.print(f"[bold]{q.id}[/] ({q.round}, {q.level}; topics {', '.join(q.topics)}; domains {', '.join(q.domains) or '-'})\n")
-    c.print(q.prompt + "\n")
+    c.print(escape(q.prompt) + "\n")
     for cr in q.rubric:
-        c.print(f"  [cyan]{cr.id}[/] ({cr.points:g}): {cr.criterion}")
-    c.print(f"\n[dim]Reference answer:[/]\n{q.reference_answer}")
+        c.print(f"  [cyan]{cr.id}[/] ({cr.points:g}): {escape(cr.criterion)}")
+    c.print(f"\n[dim]Reference answer:[/]\n{escape(q.reference_answer)}")
     for f in q.follow_ups:
-        c.print(f"  follow-up: {f}")
+        c.print(f"  follow-up: {escape(f)}")
 
 
 @bank_app.command("lint")
@@ -306,10 +310,13 @@ def bank_lint(ctx: typer.Context, as_json: bool = typer.Option(False, "--json"),
     if as_json:
         emit_json(report)
     else:
+        from rich.markup import escape
+
         c = console()
         for item in report["issues"]:
             style = "red" if item["severity"] == "error" else "yellow"
-            c.print(f"[{style}]{item['severity']}[/]: {item['path']} [{item.get('question_id') or '-'}]: {item['problem']}")
+            where = escape(f"{item['path']} [{item.get('question_id') or '-'}]: {item['problem']}")
+            c.print(f"[{style}]{item['severity']}[/]: {where}")
         c.print(f"{report['questions']} questions, {report['errors']} errors, {report['warnings']} warnings")
     if report["errors"]:
         raise typer.Exit(1)

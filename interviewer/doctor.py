@@ -89,25 +89,27 @@ def run_doctor(svc) -> dict:
 
 
 def render_doctor(report: dict, console) -> None:
+    from rich.markup import escape  # errors and paths may hold [brackets] rich would eat as tags
+
     ok, bad = "[green]ok[/]", "[red]problem[/]"
-    console.print(f"[bold]mode[/]: {report['mode']}" + (f" ({report['endpoint'].get('reason')})" if report["mode"] == "offline" else ""))
+    console.print(f"[bold]mode[/]: {report['mode']}" + (f" ({escape(str(report['endpoint'].get('reason')))})" if report["mode"] == "offline" else ""))
     if report["mode"] == "llm":
         e = report["endpoint"]
         console.print(f"endpoint: {e['base_url']}  model: {e['model']}  key: {e.get('api_key') or 'none'} ({e.get('api_key_source') or '-'})")
         if e.get("reachable"):
             console.print(f"  /v1/models answered in {e['models_seconds'] * 1000:.0f} ms; model available: {ok if e['model_available'] else bad}")
         else:
-            console.print(f"  {bad}: {e.get('error')}")
+            console.print(f"  {bad}: {escape(str(e.get('error')))}")
     em = report.get("embedding", {})
-    console.print(f"embedding model: {ok if em.get('ok') else bad} " + (f"({em.get('backend')}, {em.get('seconds')} s)" if em.get("ok") else em.get("error", "")))
-    console.print(f"home: {report['home']}")
-    console.print(f"store: {report['store']['path']} ({report['store']['bytes'] or 0:,} bytes)" + (f" server {report['store']['server']}" if report["store"].get("server") else ""))
-    console.print(f"journal: {report['journal']['path']} ({report['journal']['bytes'] or 0:,} bytes)")
+    console.print(f"embedding model: {ok if em.get('ok') else bad} " + (f"({em.get('backend')}, {em.get('seconds')} s)" if em.get("ok") else escape(em.get("error", ""))))
+    console.print(f"home: {escape(report['home'])}")
+    console.print(f"store: {escape(report['store']['path'])} ({report['store']['bytes'] or 0:,} bytes)" + (f" server {report['store']['server']}" if report["store"].get("server") else ""))
+    console.print(f"journal: {escape(report['journal']['path'])} ({report['journal']['bytes'] or 0:,} bytes)")
     t = report["tokens"]
     console.print(f"token counting: {t['method']}" + (f" ({t.get('encoding')})" if t.get("encoding") else f": {t.get('detail')}"))
     sb = report.get("sandbox", {})
     console.print(f"coding sandbox: {sb.get('isolation')}" + (f", network {sb.get('network')}" if sb.get("network") else ""))
     for w in report["warnings"]:
-        console.print(f"[yellow]warning[/]: {w}")
+        console.print(f"[yellow]warning[/]: {escape(w)}")
     for p in report["problems"]:
-        console.print(f"[red]{p}[/]")
+        console.print(f"[red]{escape(p)}[/]")

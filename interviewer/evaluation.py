@@ -399,6 +399,7 @@ SUMMARY_KEYS = ("n", "spearman", "pearson", "qwk", "mae", "bias", "pairwise", "i
 
 
 def render_results(results: dict, console) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     for s in results["suites"]:
@@ -414,7 +415,7 @@ def render_results(results: dict, console) -> None:
             mark = "[green]pass[/]" if g["passed"] else "[red]FAIL[/]"
             console.print(f"  gate {g['gate']} {g['threshold']}: {_fmt(g['value'])} {mark}")
         for e in s.get("errors", [])[:5]:
-            console.print(f"  [yellow]error[/] {e}")
+            console.print(f"  [yellow]error[/] {escape(e)}")
         weak = [r for r in s.get("rubric_quality", []) if not r["reference_ok"]]
         if weak:
             console.print(f"  rubric quality: {len(weak)} reference answers score < 9: " + ", ".join(r["question_id"] for r in weak[:6]))

@@ -55,6 +55,8 @@ def _best_round(svc, topic: str) -> str:
 
 
 def render_plan(plan: dict, console) -> None:
+    from rich.markup import escape
+
     if plan.get("role"):
         r = plan["role"]
         console.print(f"[bold]Role[/]: {r['responsibility']}, {r['specialization']}, {r['level']}; domains {', '.join(r['domains']) or '-'}")
@@ -63,7 +65,7 @@ def render_plan(plan: dict, console) -> None:
         score = f"your mean {t['mean_score']}/10" if t["mean_score"] is not None else "not practised yet"
         console.print(f"\n[cyan]{t['topic']}[/] ({score})")
         for n in t["notes"]:
-            console.print(f"  read: {n['title']}  [dim]{n['path']}[/]")
+            console.print(f"  read: {escape(n['title'])}  [dim]{escape(n['path'])}[/]")
         for q in t["questions"]:
             console.print(f"  practise: {q}")
     p = plan["progress"]

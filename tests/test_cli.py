@@ -578,3 +578,27 @@ def test_import_of_a_damaged_export_never_half_applies(tmp_path, bank):
 def test_import_of_a_missing_file_is_one_error_line(tmp_path):
     line = assert_one_error_line(run_cli("import", str(tmp_path / "nope.json")))
     assert "does not exist" in line
+
+
+def test_doctor_shows_bracketed_text_in_problems_instead_of_eating_it_as_markup():
+    from rich.console import Console
+
+    from interviewer.doctor import render_doctor
+
+    report = {
+        "mode": "offline",
+        "endpoint": {"reason": "configuration error"},
+        "home": "/h",
+        "store": {"path": "/h/store", "bytes": 0},
+        "journal": {"path": "/h/journal.sqlite", "bytes": 0},
+        "tokens": {"method": "estimate", "detail": "x"},
+        "sandbox": {"isolation": "bwrap"},
+        "embedding": {"ok": True, "backend": "onnx", "seconds": 0.1},
+        "warnings": ["see a.yaml [breadth.x-y]"],
+        "problems": ["error: unknown profile 'nope' (add [profiles.NAME] to config.toml)"],
+    }
+    console = Console(record=True, width=200)
+    render_doctor(report, console)
+    text = console.export_text()
+    assert "add [profiles.NAME] to config.toml" in text
+    assert "[breadth.x-y]" in text
