@@ -131,11 +131,11 @@ class PracticeScreen(Screen):
         self.query_one("#feedback-box").display = bool(text)
 
     def check_action(self, action: str, parameters) -> bool | None:
-        # Hide keys that mean nothing in this round (None hides the binding from the footer).
+        # Hide keys that mean nothing right now (False hides; None would only grey them out).
         if action == "run_tests" and (self.engine.finished or self.engine.question.round != "coding"):
-            return None
+            return False
         if action == "next" and not self.awaiting_next:
-            return None
+            return False
         return True
 
     def update_checklist(self, coverage: dict | None = None) -> None:
