@@ -107,7 +107,7 @@ class Embedder:
         self.tokenizer.no_padding()
         self._batch_tok = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
         self._batch_tok.enable_truncation(MAX_SEQ_LENGTH)
-        self._batch_tok.enable_padding()
+        self._batch_tok.no_padding()  # batches are padded by hand, per length bucket
         self._session = None
         self._st = None
         if backend in ("auto", "onnx"):
@@ -130,6 +130,8 @@ class Embedder:
         so = ort.SessionOptions()
         so.intra_op_num_threads = max(1, min(4, os.cpu_count() or 1))
         so.log_severity_level = 3
+        # Idle worker threads spin by default, burning a core the UI and the sandbox need.
+        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
 
     def _load_st(self) -> None:
@@ -143,30 +145,64 @@ class Embedder:
         return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        means, _ = self.encode_means(texts, batch_size)
+        return normalise(means)
+
+    def encode_means(self, texts: Sequence[str], batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+        """Mean-pooled token vectors before normalisation, and each text's token count.
+
+        Keeping the sums lets a caller pool the span of two adjacent sentences without running
+        the transformer again (the grader's sentence-pair windows): half the tokens per answer.
+        """
         texts = list(texts)
         if not texts:
-            return np.zeros((0, DIM), dtype=np.float32)
+            return np.zeros((0, DIM), dtype=np.float32), np.zeros(0, dtype=np.float32)
         if self._st is not None:
-            return np.asarray(
-                self._st.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False),
-                dtype=np.float32,
-            )
+            return self._st_means(texts, batch_size)
         out = np.empty((len(texts), DIM), dtype=np.float32)
-        # Sort by length so each batch pads little; restore order at the end.
-        order = np.argsort([len(t) for t in texts])
-        for start in range(0, len(texts), batch_size):
-            idx = order[start : start + batch_size]
-            enc = self._batch_tok.encode_batch([texts[i] for i in idx])
-            ids = np.array([e.ids for e in enc], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
-            hidden = self._session.run(
-                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            )[0]
-            summed = (hidden * mask[..., None]).sum(axis=1)
-            vec = summed / np.clip(mask.sum(axis=1, keepdims=True), 1e-9, None)
-            vec /= np.clip(np.linalg.norm(vec, axis=1, keepdims=True), 1e-12, None)
-            out[idx] = vec
-        return out
+        counts = np.empty(len(texts), dtype=np.float32)
+        encs = self._batch_tok.encode_batch(texts)
+        lengths = [len(e.ids) for e in encs]
+        for idx in _length_buckets(lengths, batch_size):
+            longest = max(lengths[i] for i in idx)
+            ids = np.zeros((len(idx), longest), dtype=np.int64)
+            mask = np.zeros((len(idx), longest), dtype=np.int64)
+            for row, i in enumerate(idx):
+                ids[row, : lengths[i]] = encs[i].ids[: lengths[i]]
+                mask[row, : lengths[i]] = 1
+            hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+            n = mask.sum(axis=1, keepdims=True)
+            out[idx] = (hidden * mask[..., None]).sum(axis=1) / np.clip(n, 1, None)
+            counts[idx] = n[:, 0]
+        return out, counts
+
+    def _st_means(self, texts: list[str], batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+        toks = self._st.encode(texts, batch_size=batch_size, output_value="token_embeddings", show_progress_bar=False)
+        means = np.stack([np.asarray(t, dtype=np.float32).mean(axis=0) for t in toks])
+        return means, np.array([len(t) for t in toks], dtype=np.float32)
+
+
+def normalise(vecs: np.ndarray) -> np.ndarray:
+    return (vecs / np.clip(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12, None)).astype(np.float32)
+
+
+def _length_buckets(lengths: list[int], batch_size: int, slack: float = 0.15) -> list[np.ndarray]:
+    """Batches of texts of similar length: padding is computed and thrown away, so a batch only
+    grows while its padding stays under `slack` of its real tokens (on CPU a small batch costs
+    little more than a big one; padded tokens cost the same as real ones)."""
+    order = np.argsort(lengths, kind="stable")
+    batches, cur, real = [], [], 0
+    for i in order:
+        n = lengths[i]
+        # Sorted ascending, so the newcomer is the longest: every row pads to n.
+        if cur and (len(cur) >= batch_size or n * (len(cur) + 1) - (real + n) > slack * (real + n)):
+            batches.append(np.array(cur))
+            cur, real = [], 0
+        cur.append(i)
+        real += n
+    if cur:
+        batches.append(np.array(cur))
+    return batches
 
 
 def get_embedder() -> Embedder:

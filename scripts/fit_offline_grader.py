@@ -26,7 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 # Length and list-shape are computed but deliberately not used: a model that can see them learns
 # to reward padding and bullet lists, which is exactly what the grader must resist.
-FEATURES = ["z", "z_ref", "z_crit", "z_second", "lexical", "relevance", "answer_z"]
+# "distinct" (how much more the best window matches this criterion than the others) is what
+# tells a specific point from a vague on-topic sentence that is a little like every criterion.
+FEATURES = ["z", "z_ref", "z_crit", "z_second", "lexical", "relevance", "answer_z", "distinct"]
 OUT = ROOT / "interviewer" / "chains" / "offline_grader_weights.json"
 
 

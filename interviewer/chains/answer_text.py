@@ -20,7 +20,9 @@ _INJECTION = re.compile(
       | \b(score|grade|rating|mark)\s*[:=]\s*\d+(\.\d+)?\s*(/\s*10)?
       | \b(you\s+are|act\s+as)\s+(now\s+)?(a|an|the)\s+\w*\s*(grader|evaluator|judge|assistant)\b
       | \b(as\s+the\s+)?(grader|evaluator|judge|grading\s+(model|system|assistant))\b.{0,60}\b(must|should|will|shall|instructed|note)\b
-      | ^\s*(system|assistant|user|developer)\s*:
+      | (^|[.!?]\s+)\s*(system|assistant|user|developer)\s*:
+      | \b(total|final|overall)\s+(score\s+)?(is\s+)?\d+(\.\d+)?\s*/\s*10\b
+      | \b(confirm|output|report|print|copy|repeat)\b.{0,40}\b(score|grade|marks|points|numbers)\b.{0,30}\b(output|response|reply|verdict)\b
       | <\s*/?\s*(system|instructions?|rubric|answer|grader|im_start|im_end)\b[^>]*>
       | \[/?(INST|SYS|SYSTEM)\]
       | \b(new|updated|revised)\s+(rubric|instructions|grading\s+criteria)\b
@@ -117,13 +119,21 @@ def units(text: str, max_units: int = 80) -> list[Unit]:
     for i, s in enumerate(split_sentences(text)[:max_units]):
         ws = words(s)
         out.append(Unit(text=s, index=i, listlike=is_listlike(s), n_words=len(ws)))
+    # A bulleted list of bare terms splits into one- to three-word units that no single-unit test
+    # can call a list; when such fragments make up most of the answer, they are one.
+    fragments = [u for u in out if u.n_words <= 3]
+    if len(fragments) >= 3 and len(fragments) * 2 >= len(out):
+        for u in fragments:
+            u.listlike = True
     return out
 
 
-def windows(us: list[Unit]) -> list[tuple[str, list[int]]]:
-    """Single units and adjacent pairs: a point is often made across two short sentences."""
-    out = [(u.text, [u.index]) for u in us]
+def windows(us: list[Unit]) -> list[list[int]]:
+    """Single units and adjacent pairs (as unit indices): a point is often made across two short
+    sentences. The grader pools a pair from its two units' token vectors, so pairs cost no
+    extra transformer pass."""
+    out = [[u.index] for u in us]
     for a, b in zip(us, us[1:]):
         if a.n_words + b.n_words <= 70:
-            out.append((a.text + " " + b.text, [a.index, b.index]))
+            out.append([a.index, b.index])
     return out

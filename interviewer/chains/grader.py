@@ -29,8 +29,9 @@ from pydantic import BaseModel, Field
 from interviewer.chains.answer_text import content_words, neutralise, split_sentences, units, windows
 from interviewer.schema import CriterionGrade, Grade, Question, TestReport
 
-MAX_ANSWER_CHARS = 20_000
-BACKGROUND_MAX = 700  # sentences from other questions that define each criterion's null level  # about 3,000 words: longer answers are graded on their start, said plainly
+MAX_ANSWER_CHARS = 20_000  # about 3,000 words: longer answers are graded on their start, said plainly
+MEMO_MAX = 20_000  # unit vectors kept between grades (about 30 MB at most)
+BACKGROUND_MAX = 700  # sentences from other questions that define each criterion's null level
 
 
 class Grader(Protocol):
@@ -78,6 +79,8 @@ class OfflineGrader:
         self._cache: dict[str, _Targets] = {}
         self._lock = threading.Lock()
         self._bg_lock = threading.Lock()
+        self._memo: dict[str, tuple[np.ndarray, float]] = {}  # unit text -> (mean token vector, token count)
+        self._memo_lock = threading.Lock()
 
     @property
     def embedder(self):
@@ -200,15 +203,18 @@ class OfflineGrader:
         t = self._targets(question)
         p = self.params
         wins = windows(us)
-        wvecs = self.embedder.encode([w for w, _ in wins])
+        wvecs = self._window_vectors([u.text for u in us], wins)
         listlike_idx = {u.index for u in us if u.listlike}
-        is_list = np.array([any(j in listlike_idx for j in idx) for _, idx in wins])
+        is_list = np.array([any(j in listlike_idx for j in idx) for idx in wins])
         rel_best = float((wvecs @ t.rel_vecs.T).max())
         relevance = float(np.clip((rel_best - t.rel_null) / max(1e-6, 1.0 - t.rel_null), -1.0, 1.0))
         answer_terms = set(content_words(" ".join(u.text for u in us if not u.listlike)))
         n_words = sum(u.n_words for u in us)
         list_frac = sum(u.n_words for u in us if u.listlike) / max(1, n_words)
         feats = []
+        prose = ~is_list
+        # Every window against every criterion, for how distinctly the best window makes this point.
+        zall = np.stack([self._z(wvecs, t, c) for c in range(len(question.rubric))], axis=1)  # (W, C)
         for c in range(len(question.rubric)):
             s_crit = wvecs @ t.crit_vecs[c] + p.criterion_bonus
             s_ref = (wvecs @ t.ref_vecs[t.assign[c]].T).max(axis=1)
@@ -217,8 +223,8 @@ class OfflineGrader:
             z = (s - null) / max(1e-6, 1.0 - null)
             zc = (s_crit - null) / max(1e-6, 1.0 - null)
             zr = (s_ref - null) / max(1e-6, 1.0 - null)
-            prose = ~is_list
             best_prose = int(np.argmax(np.where(prose, z, -9))) if prose.any() else int(np.argmax(z))
+            others = np.delete(zall[best_prose], c)
             order = np.argsort(-np.where(prose, z, -9))
             second = float(z[order[1]]) if prose.sum() > 1 else -1.0
             terms = t.key_terms[c]
@@ -230,11 +236,12 @@ class OfflineGrader:
                     "z_crit": float(np.clip(zc[prose].max(), -1, 1)) if prose.any() else -1.0,
                     "z_list": float(np.clip(z[is_list].max(), -1, 1)) if is_list.any() else -1.0,
                     "z_second": float(np.clip(second, -1, 1)),
+                    "distinct": float(np.clip(z[best_prose] - (others.mean() if len(others) else 0.0), -1, 1)),
                     "lexical": lexical,
                     "relevance": relevance,
                     "list_frac": list_frac,
                     "log_words": float(np.log1p(n_words) / 6.0),
-                    "_best": _best_unit(us, wins[best_prose][1], z),
+                    "_best": _best_unit(us, wins[best_prose], z),
                 }
             )
         mean_z = float(np.mean([f["z"] for f in feats]))
@@ -242,6 +249,43 @@ class OfflineGrader:
             f["answer_z"] = mean_z
         ctx["relevance"] = relevance
         return feats, ctx
+
+    def _z(self, wvecs: np.ndarray, t: _Targets, c: int) -> np.ndarray:
+        s = np.maximum(wvecs @ t.crit_vecs[c] + self.params.criterion_bonus, (wvecs @ t.ref_vecs[t.assign[c]].T).max(axis=1))
+        return (s - t.null[c]) / max(1e-6, 1.0 - float(t.null[c]))
+
+    def prefetch(self, answers: list[str]) -> None:
+        """Embed the units of many answers in one bulk pass (an eval run): big batches of
+        similar length waste far less than one small batch per answer."""
+        texts = []
+        for a in answers:
+            texts += [u.text for u in units(neutralise(a[:MAX_ANSWER_CHARS])[0])]
+        self._unit_means(list(dict.fromkeys(texts)))
+
+    def _unit_means(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        with self._memo_lock:
+            todo = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if todo:
+            means, counts = self.embedder.encode_means(todo)
+            with self._memo_lock:
+                if len(self._memo) + len(todo) > MEMO_MAX:
+                    self._memo.clear()  # a bound, not a policy: hits come from one answer or one run
+                self._memo.update({t: (m, c) for t, m, c in zip(todo, means, counts)})
+        with self._memo_lock:
+            got = [self._memo.get(t) for t in texts]
+        if any(g is None for g in got):  # cleared by another thread meanwhile: encode directly
+            return self.embedder.encode_means(texts)
+        return np.stack([g[0] for g in got]), np.array([g[1] for g in got], dtype=np.float32)
+
+    def _window_vectors(self, texts: list[str], wins: list[list[int]]) -> np.ndarray:
+        """One transformer pass over the units; a pair window is the token-weighted mean of its
+        two units' token vectors (mean pooling over the joined span, without cross-attention)."""
+        from interviewer.embedding import normalise
+
+        means, counts = self._unit_means(texts)
+        sums = means * counts[:, None]
+        pooled = np.stack([sums[idx].sum(axis=0) / max(1.0, float(counts[idx].sum())) for idx in wins])
+        return normalise(pooled)
 
     def credit(self, f: dict) -> float:
         w = _credit_weights()
@@ -292,7 +336,7 @@ class OfflineGrader:
                 credit = rate
                 fb = f"{tests.passed} of {tests.total} hidden tests passed" if tests.total else (tests.message or "the tests did not run")
             else:
-                credit = rate * _static_check(crit.criterion, code)
+                credit = rate * _static_check(crit.criterion, code, _entry_points(q))
                 fb = _offline_feedback(_halves(credit * crit.points), crit)
             crit_grades.append(CriterionGrade(id=crit.id, awarded=_halves(credit * crit.points), points=crit.points, feedback=fb))
         g = _finish(q, crit_grades, "offline", None, None, notices, None)
@@ -315,7 +359,7 @@ def _credit_weights() -> dict | None:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _static_check(criterion: str, code: str) -> float:
+def _static_check(criterion: str, code: str, entry_points: frozenset[str] = frozenset()) -> float:
     """Cheap, general reading of code for the non-test criteria; 1.0 means no concern found."""
     c = criterion.lower()
     loops = len(re.findall(r"^\s*for\s", code, re.M))
@@ -325,11 +369,44 @@ def _static_check(criterion: str, code: str) -> float:
         return 1.0 if uses_np and nested == 0 else 0.75 if uses_np or loops <= 1 else 0.5
     if any(k in c for k in ("stab", "overflow", "underflow", "log-sum", "logsumexp")):
         return 1.0 if re.search(r"\.max\(|np\.max|logsumexp|clip|eps|1e-", code) else 0.4
+    if re.search(r"\b(rejects?|raises?|valueerror|typeerror|exception)\b", c):
+        # The criterion asks for an error on bad input: a guard that returns a number is not it.
+        return 1.0 if re.search(r"\braise\b", code) else 0.25
     if any(k in c for k in ("edge", "empty", "zero", "validat", "degenerate")):
         return 1.0 if re.search(r"\bif\b.*(len\(|== 0|not |<= 0|is None|\.size)", code) or "raise " in code else 0.5
     if any(k in c for k in ("clear", "readab", "naming", "structure", "docstring")):
-        return 1.0 if ('"""' in code or "#" in code) else 0.8
+        documented = '"""' in code or "'''" in code or "#" in code
+        return (1.0 if documented else 0.8) * (0.5 if _dead_code(code, entry_points) else 1.0)
     return 1.0
+
+
+def _dead_code(code: str, entry_points: frozenset[str]) -> list[str]:
+    """Top-level functions and imports that nothing uses: padding in code form."""
+    import ast
+
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return []
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    defs = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    dead = [n.name for n in tree.body if isinstance(n, defs) and n.name not in used and n.name not in entry_points]
+    for n in tree.body:
+        if isinstance(n, (ast.Import, ast.ImportFrom)):
+            names = [a.asname or a.name.split(".")[0] for a in n.names if a.name != "*"]
+            dead += [name for name in names if name not in used]
+    return dead
+
+
+def _entry_points(q: Question) -> frozenset[str]:
+    """The names the task asks for (its starter code's definitions): never dead code."""
+    import ast
+
+    try:
+        tree = ast.parse(q.starter_code or "")
+    except (SyntaxError, ValueError):
+        return frozenset()
+    return frozenset(n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))
 
 
 def hidden_tests(q: Question, answer: str, tests: TestReport | None) -> TestReport | None:
