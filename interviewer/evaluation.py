@@ -3,8 +3,8 @@
 Grading suites measure a grader against gold scores; role suites measure the role analyzer;
 retrieval suites measure search. Metrics come from scipy and scikit-learn. A suite's `gates`
 (e.g. spearman_min: 0.8) make the command exit non-zero when one fails, so a suite serves in CI.
-LLM grades are cached by grader, model, prompt version, rubric, answer and repeat index, so
-re-running an unchanged suite costs nothing.
+LLM grades are cached (INTERVIEWER_HOME/cache/eval-cache.jsonl) by grader, model, prompt version,
+rubric, answer and repeat index, so re-running an unchanged suite costs nothing.
 """
 
 from __future__ import annotations
@@ -209,6 +209,13 @@ def _resolve_questions(suite: EvalSuite, bank) -> dict[str, Question]:
 
 
 def run_grading_suite(svc, suite: EvalSuite, grader_name: str, repeat: int, concurrency: int, use_cache: bool) -> dict:
+    """Grade every case `repeat` times (and each question's reference answer once), in parallel.
+
+    With the LLM grader, a case whose call fails (after the client's own retries) is graded
+    offline instead and marked, so one bad reply never sinks a run; reference answers that fail
+    are left out of the rubric-quality report. Only LLM grades are cached: the offline grader is
+    deterministic and fast, and a fallback grade must not stand in for the model's next time.
+    """
     from interviewer.chains.grader import answer_cache_key
 
     questions = _resolve_questions(suite, svc.bank)
@@ -222,12 +229,18 @@ def run_grading_suite(svc, suite: EvalSuite, grader_name: str, repeat: int, conc
         from interviewer.chains.prompting import load_prompt
 
         version = load_prompt("grader").version
+        # Import the client stack (LangChain, openai, httpx) before the clock starts and before
+        # the pool: otherwise the first calls all queue on the import lock, one after another.
+        from interviewer.chains.grader import GradeVerdict
+
+        svc.llm.chat.with_structured_output(GradeVerdict, method="json_schema", include_raw=True)
+        grader.build_messages(next(iter(questions.values())), "")
     else:
         grader = svc.grading.offline
         model, version = None, "offline-v1"
-    from interviewer.embedding import onnx_cache_dir
+    from interviewer.settings import cache_dir
 
-    cache = GradeCache(onnx_cache_dir() / "eval-cache.jsonl") if use_cache and grader_name == "llm" else None
+    cache = GradeCache(cache_dir() / "eval-cache.jsonl") if use_cache and grader_name == "llm" else None
     # Coding tests are run once per answer and shared across repeats.
     test_reports: dict[str, object] = {}
 
@@ -241,37 +254,78 @@ def run_grading_suite(svc, suite: EvalSuite, grader_name: str, repeat: int, conc
             test_reports[k] = run_tests(answer, q.tests or "")
         return test_reports[k]
 
-    jobs = []
+    # A job: (case id or None for a reference answer, question, answer, repeat index).
+    jobs: list[tuple[str | None, Question, str, int]] = []
     for c in suite.cases:
         qid = c.question.id if isinstance(c.question, Question) else c.question
         for r in range(repeat):
-            jobs.append((c, questions[qid], r))
+            jobs.append((c.id, questions[qid], c.answer or "", r))
+    graded_qids = {c.question.id if isinstance(c.question, Question) else c.question for c in suite.cases if c.expected_score is not None}
+    for qid in sorted(graded_qids):
+        q = questions[qid]
+        if q.round != "coding":  # a coding reference is checked by its own tests (bank lint)
+            jobs.append((None, q, q.reference_answer, 0))
 
     errors: list[str] = []
+    fallbacks: list[str] = []
+    hits = 0
+    count_lock = threading.Lock()
 
     def run(job):
-        c, q, r = job
-        key = answer_cache_key(grader_name, model, version, q, c.answer or "", r)
+        nonlocal hits
+        cid, q, answer, r = job
+        key = answer_cache_key(grader_name, model, version, q, answer, r)
         if cache is not None and (hit := cache.get(key)) is not None:
-            return c.id, r, hit
+            with count_lock:
+                hits += 1
+            return cid, q.id, r, hit
+        tests = tests_for(q, answer)
         try:
-            g = grader.grade(q, c.answer or "", tests_for(q, c.answer or ""))
-        except UserError as exc:
-            errors.append(f"{c.id}: {exc.message}")
-            return c.id, r, None
-        gd = {"score": g.score, "criteria": [x.model_dump(include={"id", "awarded", "points"}) for x in g.criteria]}
+            g = grader.grade(q, answer, tests)
+        except Exception as exc:  # noqa: BLE001 - for the LLM path, anything the reply does is a per-case failure
+            if grader_name != "llm" and not isinstance(exc, UserError):
+                raise
+            why = exc.message if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
+            if grader_name != "llm" or cid is None:
+                if cid is not None:
+                    errors.append(f"{cid}: {why}")
+                return cid, q.id, r, None
+            # The model failed on this case: grade it offline so the run finishes, and say so.
+            fallbacks.append(f"{cid}: {why}")
+            try:
+                g = svc.grading.offline.grade(q, answer, tests)
+            except UserError as exc2:
+                errors.append(f"{cid}: {exc2.message}")
+                return cid, q.id, r, None
+            g.notices.append(f"the model endpoint failed ({why}); graded offline instead")
+            return cid, q.id, r, _grade_dict(g)
+        gd = _grade_dict(g)
         if cache is not None:
             cache.put(key, gd)
-        return c.id, r, gd
+        return cid, q.id, r, gd
 
     t0 = time.monotonic()
+    if grader_name != "llm":
+        # Offline, the slow parts are the hidden tests (subprocesses that mostly wait: run side by
+        # side) and the embedding (one bulk pass over every answer's sentences beats one small
+        # batch per answer). Grading itself then runs in order, reading the prepared vectors.
+        coding = list({(q.id, a): (q, a) for _, q, a, _ in jobs if q.round == "coding"}.values())
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            list(pool.map(lambda qa: tests_for(*qa), coding))
+        if hasattr(grader, "prefetch"):
+            grader.prefetch([a for _, q, a, _ in jobs if q.round != "coding"])
     workers = concurrency if grader_name == "llm" else 1
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(run, jobs))
     elapsed = time.monotonic() - t0
     by_case: dict[str, list[dict]] = defaultdict(list)
-    for cid, r, gd in results:
-        if gd is not None:
+    ref_scores: dict[str, float] = {}
+    for cid, qid, r, gd in results:
+        if gd is None:
+            continue
+        if cid is None:
+            ref_scores[qid] = gd["score"]
+        else:
             by_case[cid].append(gd)
     cases_out = []
     for c in suite.cases:
@@ -281,6 +335,7 @@ def run_grading_suite(svc, suite: EvalSuite, grader_name: str, repeat: int, conc
             continue
         q = questions[qid]
         scores = [g["score"] for g in grades]
+        graders = {g.get("grader", grader_name) for g in grades}
         cases_out.append(
             {
                 "id": c.id,
@@ -292,28 +347,39 @@ def run_grading_suite(svc, suite: EvalSuite, grader_name: str, repeat: int, conc
                 "criteria": grades[0]["criteria"],
                 "expected_criteria": c.expected_criteria,
                 "points": {cr.id: cr.points for cr in q.rubric},
+                "grader": graders.pop() if len(graders) == 1 else "mixed",
+                "fallback": any(g.get("grader", grader_name) != grader_name for g in grades),
+                "notices": list(dict.fromkeys(n for g in grades for n in g.get("notices", []))),
             }
         )
     metrics = grading_metrics(cases_out)
     metrics["seconds"] = round(elapsed, 2)
     metrics["calls"] = len(jobs)
-    ref_scores = {}
-    for qid, q in questions.items():
-        if q.round != "coding" and any(c["question_id"] == qid for c in cases_out):
-            try:
-                ref_scores[qid] = grader.grade(q, q.reference_answer).score
-            except UserError:
-                pass
+    metrics["cache_hits"] = hits
+    metrics["fallbacks"] = len(fallbacks)
     return {
         "suite": suite.suite,
         "kind": "grading",
         "grader": grader_name,
         "model": model,
         "prompt_version": version,
+        "concurrency": workers,
+        "repeat": repeat,
         "metrics": metrics,
         "cases": cases_out,
         "rubric_quality": rubric_quality(cases_out, questions, ref_scores),
         "errors": errors,
+        "fallbacks": fallbacks,
+    }
+
+
+def _grade_dict(g) -> dict:
+    """What a run keeps (and caches) of a grade: enough for metrics, the report and an audit."""
+    return {
+        "score": g.score,
+        "grader": g.grader,
+        "criteria": [x.model_dump(include={"id", "awarded", "points", "evidence"}) for x in g.criteria],
+        "notices": list(g.notices),
     }
 
 
@@ -395,7 +461,7 @@ def _fmt(v) -> str:
 
 
 SUMMARY_KEYS = ("n", "spearman", "pearson", "qwk", "mae", "bias", "pairwise", "inflation_max", "repeat_std", "flip_rate", "criterion_agreement",
-                "responsibility_acc", "specialization_acc", "level_acc", "domain_f1", "hit@1", "hit@3", "hit@5", "mrr", "seconds")
+                "responsibility_acc", "specialization_acc", "level_acc", "domain_f1", "hit@1", "hit@3", "hit@5", "mrr", "seconds", "calls", "cache_hits", "fallbacks")
 
 
 def render_results(results: dict, console) -> None:
@@ -416,6 +482,8 @@ def render_results(results: dict, console) -> None:
             console.print(f"  gate {g['gate']} {g['threshold']}: {_fmt(g['value'])} {mark}")
         for e in s.get("errors", [])[:5]:
             console.print(f"  [yellow]error[/] {escape(e)}")
+        if s.get("fallbacks"):
+            console.print(f"  [yellow]{len(s['fallbacks'])} grade(s) fell back to offline[/] (the endpoint failed): " + escape("; ".join(s["fallbacks"][:3])))
         weak = [r for r in s.get("rubric_quality", []) if not r["reference_ok"]]
         if weak:
             console.print(f"  rubric quality: {len(weak)} reference answers score < 9: " + ", ".join(r["question_id"] for r in weak[:6]))

@@ -22,7 +22,7 @@ from interviewer.errors import UserError
 from interviewer.schema import Grade, Question, RoleProfile
 from interviewer.settings import journal_path
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _script(db: sqlite3.Connection, sql: str) -> None:
@@ -126,7 +126,31 @@ def _v2(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = {1: _v1, 2: _v2}
+def _v3(db: sqlite3.Connection) -> None:
+    """Progress over thousands of answers: aggregate in SQL, never touch the wide rows.
+
+    An answer row carries its question and grade as JSON (kilobytes each), so reading `score`
+    from the table walks overflow pages. The partial index below holds every column progress
+    reads from graded answers (plus the rowid, which every index carries), so those queries scan
+    the index alone. Domains get a row per answer, as topics already do, instead of
+    json_extract over every question at query time; existing answers are backfilled here.
+    """
+    _script(db,
+        """
+        CREATE INDEX answers_progress ON answers(round, submitted_at, score, duration_s) WHERE score IS NOT NULL;
+        CREATE INDEX topics_answer ON answer_topics(answer_id, topic);
+        CREATE TABLE answer_domains (
+            answer_id INTEGER NOT NULL REFERENCES answers(id) ON DELETE CASCADE,
+            domain TEXT NOT NULL
+        );
+        CREATE INDEX domains_answer ON answer_domains(answer_id, domain);
+        INSERT INTO answer_domains(answer_id, domain)
+            SELECT a.id, d.value FROM answers a, json_each(CASE WHEN json_valid(a.question) THEN a.question END, '$.domains') d
+        """
+    )
+
+
+MIGRATIONS = {1: _v1, 2: _v2, 3: _v3}
 
 
 class Journal:
@@ -280,6 +304,7 @@ class Journal:
             )
             aid = int(cur.lastrowid)
             self.db.executemany("INSERT INTO answer_topics(answer_id, topic) VALUES (?,?)", [(aid, t) for t in question.topics])
+            self.db.executemany("INSERT INTO answer_domains(answer_id, domain) VALUES (?,?)", [(aid, d) for d in question.domains])
             self.db.execute("DELETE FROM drafts WHERE session_id = ? AND question_id = ?", (session_id, question.id))
         return aid
 
@@ -344,23 +369,29 @@ class Journal:
         return [dict(r) for r in self.db.execute("SELECT question_id, due, last_score FROM cards ORDER BY due LIMIT ?", (limit,))]
 
     # -- progress ----------------------------------------------------------------------------
+    # Every aggregate below is one SQL statement that reads indexes only (see _v3): progress must
+    # stay well under a second at 10,000 graded answers (benchmarks/bench_progress.py).
+    RECENCY = 0.85  # weight of each older answer relative to the next newer one
+    RECENCY_DEPTH = 120  # 0.85**120 is ~3e-9: answers further back change nothing measurable
+
     def weak_topics(self, min_answers: int = 1) -> dict[str, float]:
         """topic -> weakness in 0..1 (1 - mean score / 10), recent answers weighted more."""
+        # The weights come from a recursive CTE, not pow(): SQLite's math functions are a
+        # compile-time option that not every Python's sqlite3 has.
         rows = self.db.execute(
-            """SELECT t.topic, a.score FROM answer_topics t JOIN answers a ON a.id = t.answer_id
-               WHERE a.score IS NOT NULL ORDER BY a.id DESC LIMIT 5000"""
+            """WITH RECURSIVE w(i, wt) AS (SELECT 1, 1.0 UNION ALL SELECT i + 1, wt * ? FROM w WHERE i < ?),
+               ranked AS (
+                   SELECT t.topic AS topic, a.score AS score,
+                          ROW_NUMBER() OVER (PARTITION BY t.topic ORDER BY a.id DESC) AS rn,
+                          COUNT(*) OVER (PARTITION BY t.topic) AS n
+                   FROM answers a JOIN answer_topics t ON t.answer_id = a.id
+                   WHERE a.score IS NOT NULL
+               )
+               SELECT topic, SUM(w.wt * score) / SUM(w.wt) FROM ranked JOIN w ON w.i = ranked.rn
+               WHERE n >= ? GROUP BY topic""",
+            (self.RECENCY, self.RECENCY_DEPTH, min_answers),
         ).fetchall()
-        acc: dict[str, list[float]] = {}
-        for topic, score in rows:
-            acc.setdefault(topic, []).append(score)
-        out = {}
-        for topic, scores in acc.items():
-            if len(scores) < min_answers:
-                continue
-            weights = [0.85**i for i in range(len(scores))]  # newest first
-            mean = sum(w * s for w, s in zip(weights, scores)) / sum(weights)
-            out[topic] = round(1.0 - mean / 10.0, 3)
-        return out
+        return {topic: round(1.0 - mean / 10.0, 3) for topic, mean in rows}
 
     def recent_question_ids(self, sessions: int = 5) -> set[str]:
         rows = self.db.execute(
@@ -371,14 +402,18 @@ class Journal:
 
     def progress(self) -> dict:
         db = self.db
+        # `score IS NOT NULL` in every query matches the partial index answers_progress, which is
+        # what lets the planner read that index instead of the wide rows. CROSS JOIN keeps answers
+        # (through that index) as the outer loop, so topic and domain rows are found by answer_id
+        # in their own covering indexes.
         overall = db.execute("SELECT COUNT(*), AVG(score), AVG(duration_s) FROM answers WHERE score IS NOT NULL").fetchone()
         by_topic = [
             dict(r)
             for r in db.execute(
                 """SELECT t.topic AS topic, COUNT(*) AS answers, ROUND(AVG(a.score), 2) AS mean_score,
                           ROUND(AVG(a.duration_s), 1) AS mean_seconds
-                   FROM answer_topics t JOIN answers a ON a.id = t.answer_id WHERE a.score IS NOT NULL
-                   GROUP BY t.topic ORDER BY mean_score ASC"""
+                   FROM answers a CROSS JOIN answer_topics t ON t.answer_id = a.id WHERE a.score IS NOT NULL
+                   GROUP BY t.topic ORDER BY mean_score ASC, t.topic"""
             )
         ]
         by_round = [
@@ -388,24 +423,28 @@ class Journal:
                    FROM answers WHERE score IS NOT NULL GROUP BY round ORDER BY round"""
             )
         ]
-        by_domain: dict[str, list[float]] = {}
-        for qjson, score in db.execute("SELECT json_extract(question, '$.domains'), score FROM answers WHERE score IS NOT NULL"):
-            for d in json.loads(qjson or "[]"):
-                by_domain.setdefault(d, []).append(score)
+        by_domain = [
+            dict(r)
+            for r in db.execute(
+                """SELECT d.domain AS domain, COUNT(*) AS answers, ROUND(AVG(a.score), 2) AS mean_score
+                   FROM answers a CROSS JOIN answer_domains d ON d.answer_id = a.id WHERE a.score IS NOT NULL
+                   GROUP BY d.domain ORDER BY d.domain"""
+            )
+        ]
         # Trend: mean score per calendar day, oldest first, per round.
         trend = [
             dict(r)
             for r in db.execute(
                 """SELECT date(submitted_at, 'unixepoch') AS day, round, ROUND(AVG(score), 2) AS mean_score, COUNT(*) AS answers
-                   FROM answers WHERE score IS NOT NULL GROUP BY day, round ORDER BY day"""
+                   FROM answers WHERE score IS NOT NULL GROUP BY day, round ORDER BY day, round"""
             )
         ]
         topic_trend = [
             dict(r)
             for r in db.execute(
                 """SELECT date(a.submitted_at, 'unixepoch') AS day, t.topic AS topic, ROUND(AVG(a.score), 2) AS mean_score
-                   FROM answer_topics t JOIN answers a ON a.id = t.answer_id WHERE a.score IS NOT NULL
-                   GROUP BY day, t.topic ORDER BY day"""
+                   FROM answers a CROSS JOIN answer_topics t ON t.answer_id = a.id WHERE a.score IS NOT NULL
+                   GROUP BY day, t.topic ORDER BY day, t.topic"""
             )
         ]
         return {
@@ -414,14 +453,16 @@ class Journal:
             "mean_seconds": round(overall[2], 1) if overall[2] is not None else None,
             "by_topic": by_topic,
             "by_round": by_round,
-            "by_domain": [
-                {"domain": d, "answers": len(v), "mean_score": round(sum(v) / len(v), 2)} for d, v in sorted(by_domain.items())
-            ],
+            "by_domain": by_domain,
             "trend": trend,
             "topic_trend": topic_trend,
             "weakest_topics": [t["topic"] for t in by_topic[:5]],
-            "due": len(self.due_questions()),
+            "due": self.due_count(),
         }
+
+    def due_count(self, now: datetime | None = None) -> int:
+        ts = (now or datetime.now(timezone.utc)).timestamp()
+        return int(self.db.execute("SELECT COUNT(*) FROM cards WHERE due <= ?", (ts,)).fetchone()[0])
 
     # -- the candidate's own entries -------------------------------------------------------------
     def add_entry(self, kind: str, title: str, body: str = "", source: str | None = None, question_id: str | None = None) -> int:
@@ -474,6 +515,7 @@ class Journal:
         with self.tx():
             session_map: dict[int, int] = {}
             answer_map: dict[int, int] = {}
+            last_answer = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM answers").fetchone()[0]
             for row in tables.get("sessions", []):
                 old = row.pop("id")
                 cols = [c for c in row]
@@ -490,6 +532,11 @@ class Journal:
                     row["answer_id"] = answer_map.get(row["answer_id"], row["answer_id"])
                     cols = list(row)
                     self.db.execute(f"INSERT INTO {table}({','.join(cols)}) VALUES ({','.join('?' * len(cols))})", [row[c] for c in cols])
+            # Domains are derived from each answer's question, not exported: rebuild them.
+            self.db.execute(
+                "INSERT INTO answer_domains(answer_id, domain) SELECT a.id, d.value FROM answers a, json_each(a.question, '$.domains') d WHERE a.id > ?",
+                (last_answer,),
+            )
             for row in tables.get("drafts", []):
                 row["session_id"] = session_map.get(row["session_id"], row["session_id"])
                 self.db.execute("INSERT OR REPLACE INTO drafts(session_id, question_id, text, updated_at) VALUES (?,?,?,?)", (row["session_id"], row["question_id"], row["text"], row["updated_at"]))

@@ -14,6 +14,7 @@ lazily: building the CLI must stay instant.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -63,12 +64,27 @@ class UsageLog:
     def add(self, u: Usage) -> None:
         with self._lock:
             self.records.append(u)
+        for bucket in getattr(_scopes, "buckets", ()):
+            bucket.append(u)
+
+    @contextlib.contextmanager
+    def scope(self) -> Iterator[list[Usage]]:
+        """The usage of the calls this thread makes inside the block. Graders run concurrently
+        (an eval at --concurrency 8), so a before/after difference of the total would count
+        other threads' calls too."""
+        bucket: list[Usage] = []
+        _scopes.buckets = [*getattr(_scopes, "buckets", ()), bucket]
+        try:
+            yield bucket
+        finally:
+            _scopes.buckets = [b for b in _scopes.buckets if b is not bucket]
 
     @property
     def total_tokens(self) -> int:
         return sum(r.input_tokens + r.output_tokens for r in self.records)
 
 
+_scopes = threading.local()
 _method_cache: dict[tuple[str | None, str | None], str] = {}
 _method_lock = threading.Lock()
 

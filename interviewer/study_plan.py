@@ -18,9 +18,10 @@ def build_plan(svc, profile=None) -> dict:
         scored.append((w * (2.0 if t in focus else 1.0), t))
     scored.sort(reverse=True)
     topics = []
+    recent = j.recent_question_ids()
     for prio, t in scored[:6]:
         qs = [q.id for q in svc.bank.filter(topic=t)][:50]
-        picks = select_questions(svc.bank, _best_round(svc, t), 2, profile=profile, weak_topics=weak, recent=j.recent_question_ids())
+        picks = select_questions(svc.bank, _best_round(svc, t), 2, profile=profile, weak_topics=weak, recent=recent)
         topics.append(
             {
                 "topic": t,
@@ -42,7 +43,7 @@ def build_plan(svc, profile=None) -> dict:
         "next_round": round_priority[0][0] if round_priority else "breadth",
         "rounds": [{"round": r, "weight": w, "your_mean": by_round.get(r)} for r, w in round_priority],
         "topics": topics,
-        "due_reviews": len(j.due_questions()),
+        "due_reviews": progress["due"],  # counted in SQL; due_questions() is the capped drill list
         "progress": {"answers": progress["answers"], "mean_score": progress["mean_score"]},
     }
 

@@ -454,3 +454,353 @@ def test_llm_calls_are_logged(j):
     j.log_llm_calls([])
     rows = [tuple(r) for r in j.db.execute("SELECT purpose, input_tokens, output_tokens, counted FROM llm_calls ORDER BY id")]
     assert rows == [("grade", 100, 20, 0), ("follow_up", 50, 10, 1)]
+
+
+# -- schema v3: progress at scale -----------------------------------------------------------------------
+
+
+def _v2_journal_with_answers(path: Path, qs) -> None:
+    """A journal as schema 2 wrote it: answers whose domains live only inside the question JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, isolation_level=None)
+    journal_mod._v1(db)
+    journal_mod._v2(db)
+    db.execute("PRAGMA user_version = 2")
+    db.execute("INSERT INTO sessions(id, started_at, mode, rounds) VALUES (1, 1.0, 'practice', '[\"breadth\"]')")
+    for n, (q, score) in enumerate(zip(qs, (3.0, 6.0, 9.0)), 1):
+        db.execute(
+            "INSERT INTO answers(id, session_id, round, question_id, question, answer, submitted_at, duration_s, score, grade) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (n, 1, q.round, q.id, q.model_dump_json(), "text", 1000.0 + n, 60.0, score, make_grade(q, score).model_dump_json()),
+        )
+        db.executemany("INSERT INTO answer_topics(answer_id, topic) VALUES (?,?)", [(n, t) for t in q.topics])
+    db.close()
+
+
+def test_a_v2_journal_is_upgraded_to_v3_with_a_backup_and_its_domains_backfilled(tmp_path, qs):
+    path = tmp_path / "v2" / "journal.sqlite"
+    _v2_journal_with_answers(path, qs)
+    j = Journal(path)
+    assert j.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    backups = list(path.parent.glob("journal.pre-v3.*.bak.sqlite"))
+    assert len(backups) == 1
+    old = sqlite3.connect(backups[0])
+    assert old.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert old.execute("SELECT COUNT(*) FROM answers").fetchone()[0] == 3
+    old.close()
+    rows = {(r[0], r[1]) for r in j.db.execute("SELECT answer_id, domain FROM answer_domains")}
+    assert rows == {(n, d) for n, q in enumerate(qs, 1) for d in q.domains} and rows
+    a, b, c = qs
+    domains = {d["domain"]: d for d in j.progress()["by_domain"]}
+    for d in set(c.domains) - set(b.domains) - set(a.domains):
+        assert domains[d]["mean_score"] == 9.0 and domains[d]["answers"] == 1
+    assert sum(d["answers"] for d in domains.values()) == sum(len(q.domains) for q in qs)
+    j.close()
+
+
+def test_a_v2_journal_with_a_damaged_question_still_upgrades(tmp_path, qs):
+    path = tmp_path / "v2" / "journal.sqlite"
+    _v2_journal_with_answers(path, qs)
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("UPDATE answers SET question = 'not json' WHERE id = 1")
+    db.close()
+    j = Journal(path)
+    assert j.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert {r[0] for r in j.db.execute("SELECT DISTINCT answer_id FROM answer_domains")} == {n for n, q in enumerate(qs, 1) if q.domains and n != 1}
+    j.close()
+
+
+def test_new_answers_record_their_domains_and_deleting_the_session_removes_them(j, qs):
+    _, b, _ = qs
+    sid = j.start_session("practice", ["depth"])
+    aid = answer(j, sid, b, 5.0, schedule=False)
+    assert sorted(r[0] for r in j.db.execute("SELECT domain FROM answer_domains WHERE answer_id = ?", (aid,))) == sorted(b.domains)
+    j.delete_session(sid)
+    assert j.db.execute("SELECT COUNT(*) FROM answer_domains").fetchone()[0] == 0
+
+
+def test_import_rebuilds_the_domains_of_imported_answers(tmp_path, j, qs):
+    _populated(j, qs)
+    fresh = Journal(tmp_path / "fresh" / "journal.sqlite")
+    fresh.import_data(json.loads(json.dumps(j.export_data())))
+    assert fresh.progress()["by_domain"] == j.progress()["by_domain"] != []
+    fresh.close()
+
+
+def test_every_progress_query_reads_indexes_only(j, qs):
+    """The wide answer rows (question and grade JSON) are never read by progress: that is what
+    keeps `interviewer progress` under a second at 10,000 answers (benchmarks/bench_progress.py)."""
+    import inspect
+    import re
+
+    src = inspect.getsource(Journal.progress)
+    queries = re.findall(r'"""(SELECT.*?)"""', src, re.S) + re.findall(r'execute\("(SELECT[^"]*)"', src)
+    assert len(queries) == 6
+    for q in queries:
+        plan = " / ".join(r[3] for r in j.db.execute("EXPLAIN QUERY PLAN " + q))
+        for step in plan.split(" / "):
+            if step.startswith(("SCAN", "SEARCH")):
+                assert "COVERING INDEX" in step, (q, plan)
+
+
+def test_progress_counts_every_due_review_not_just_the_first_fifty(j):
+    month_ago = datetime.now(timezone.utc) - timedelta(days=30)
+    for n in range(60):
+        j.schedule_review(f"breadth.q{n}", 1.0, now=month_ago)
+    assert j.progress()["due"] == 60
+    assert len(j.due_questions()) == 50  # the drill list stays capped; the count does not
+
+
+def test_weak_topics_in_sql_match_the_recency_weighted_mean(j, bank):
+    import random
+
+    rng = random.Random(3)
+    pool = [q for q in bank.questions.values() if q.round == "breadth"][:40]
+    sid = j.start_session("practice", ["breadth"])
+    history: dict[str, list[float]] = {}
+    for _ in range(300):
+        q = rng.choice(pool)
+        score = rng.choice([0.0, 2.5, 5.0, 7.5, 10.0])
+        answer(j, sid, q, score, schedule=False)
+        for t in q.topics:
+            history.setdefault(t, []).insert(0, make_grade(q, score).score)  # newest first
+    want = {}
+    for t, scores in history.items():
+        w = [0.85**i for i in range(len(scores))]
+        want[t] = round(1 - sum(a * b for a, b in zip(w, scores)) / sum(w) / 10, 3)
+    assert j.weak_topics() == pytest.approx(want, abs=1e-3)
+    assert set(j.weak_topics(min_answers=10)) == {t for t, s in history.items() if len(s) >= 10}
+
+
+# -- `interviewer journal add question`: a rubric drafted by the model, or written by the candidate ----
+
+
+from typer.testing import CliRunner  # noqa: E402
+
+from fake_openai import Reply  # noqa: E402
+from interviewer.cli import app  # noqa: E402
+
+QUESTION = "How would you detect and handle label leakage in a churn model?"
+NOTES = "I said to look at features computed after the churn date and at suspiciously high validation AUC."
+
+
+def drafted(**over) -> dict:
+    d = {
+        "criteria": [
+            {"id": "definition", "criterion": "Defines label leakage as features carrying information from after the prediction time.", "points": 3},
+            {"id": "detection", "criterion": "Detects it through suspiciously high validation scores or feature importance dominated by one feature.", "points": 4},
+            {"id": "fix", "criterion": "Fixes it with point-in-time feature computation and a time-based validation split.", "points": 3},
+        ],
+        "reference_answer": (
+            "Label leakage means a feature carries information that would not exist at prediction time, such as activity logged after the churn date. "
+            "I would suspect it when validation AUC is far higher than expected or one feature dominates the importance ranking, and check when each feature is computed. "
+            "The fix is to compute every feature as of the prediction timestamp and to validate on a later time period than training."
+        ),
+        "topics": ["feature-engineering", "cross-validation"],
+        "level": "senior",
+        "domains": ["tabular"],
+        "follow_ups": ["How would you audit an existing feature store for leakage?", "What if the leaky feature is also the most useful one?"],
+    }
+    d.update(over)
+    return d
+
+
+def add_q(*extra: str, server=None):
+    args = ["--base-url", server.base_url, "--model", "test-model"] if server is not None else ["--offline"]
+    return CliRunner().invoke(app, [*args, "journal", "add", "question", QUESTION, "--body", NOTES, *extra])
+
+
+def saved(res) -> dict:
+    assert res.exit_code == 0, res.output
+    return json.loads(res.stdout)
+
+
+def lint_errors(path: Path) -> list[dict]:
+    from interviewer.bank import Bank, load_file, topics
+    from interviewer.bank_lint import lint_bank
+
+    b = Bank()
+    load_file(path, b, {t["id"] for t in topics()}, "journal")
+    assert b.questions, [i.line() for i in b.issues]
+    return [i for i in lint_bank(b, grader=None, run_coding=False)["issues"] if i["severity"] == "error" or "unknown topics" in i["problem"]]
+
+
+def test_with_an_endpoint_the_model_drafts_the_rubric_and_the_file_passes_lint(fake_llm):
+    fake_llm.script(Reply(json=drafted()))
+    out = saved(add_q("--json", server=fake_llm))
+    assert out["rubric_source"] == "drafted" and out["drafted_by"] == "test-model" and out["prompt_version"] == "rubric_drafter-v1"
+    q = out["question"]
+    assert [c["id"] for c in q["rubric"]] == ["definition", "detection", "fix"]
+    assert sum(c["points"] for c in q["rubric"]) == 10
+    assert (q["topics"], q["level"], q["domains"]) == (["feature-engineering", "cross-validation"], "senior", ["tabular"])
+    assert q["reference_answer"] == NOTES  # the candidate's own answer stays the reference
+    assert len(q["follow_ups"]) == 2 and out["notices"] == []
+    path = Path(out["path"])
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# Rubric and reference drafted by test-model (rubric_drafter-v1)")
+    assert lint_errors(path) == []
+    # the request carried the question and the notes, delimited, with the topic vocabulary
+    user = fake_llm.requests[0]["messages"][-1]["content"]
+    assert QUESTION in user and NOTES in user and "feature-engineering" in user
+    assert fake_llm.requests[0].get("response_format")  # structured output, not free text
+    # it is in the practice pool, the journal links it, and the call was logged
+    from interviewer.bank import load_bank
+    from interviewer.settings import home_dir
+
+    pool = load_bank(extra_dirs=[home_dir() / "questions"])
+    assert pool.get(out["question_id"]).source == "journal"
+    jj = Journal()
+    assert [(e["kind"], e["question_id"]) for e in jj.entries()] == [("question", out["question_id"])]
+    assert [r[0] for r in jj.db.execute("SELECT purpose FROM llm_calls")] == ["draft_rubric"]
+    jj.close()
+
+
+def test_without_notes_the_drafted_reference_answer_is_used(fake_llm):
+    fake_llm.script(Reply(json=drafted()))
+    res = CliRunner().invoke(app, ["--base-url", fake_llm.base_url, "--model", "test-model", "journal", "add", "question", QUESTION, "--json"])
+    q = saved(res)["question"]
+    assert q["reference_answer"] == drafted()["reference_answer"]
+    assert "(none)" in fake_llm.requests[0]["messages"][-1]["content"]
+
+
+def test_the_table_output_shows_the_drafted_rubric_and_where_to_edit_it(fake_llm):
+    fake_llm.script(Reply(json=drafted()))
+    res = add_q(server=fake_llm)
+    assert res.exit_code == 0, res.output
+    path = next((journal_path().parent / "questions").glob("*.yaml"))
+    assert f"drafted by test-model, edit {path} to change it" in res.stdout
+    for c in drafted()["criteria"]:
+        assert f"{c['id']} ({c['points']:g})" in res.stdout
+    assert "follow-up: How would you audit" in res.stdout
+
+
+def test_a_draft_whose_points_do_not_sum_to_ten_is_rescaled_and_ids_repaired_with_notices(fake_llm):
+    crits = [dict(c, points=p) for c, p in zip(drafted()["criteria"], (4, 4, 4))]
+    crits[0]["id"] = "Definition Of Leakage"
+    crits[1]["id"] = "definition-of-leakage"
+    fake_llm.script(Reply(json=drafted(criteria=crits, topics=["feature-engineering", "leakage"], level="principal")))
+    out = saved(add_q("--json", server=fake_llm))
+    rubric = out["question"]["rubric"]
+    assert sum(c["points"] for c in rubric) == 10 and all(c["points"] * 2 == int(c["points"] * 2) for c in rubric)
+    assert [c["id"] for c in rubric] == ["definition-of-leakage", "definition-of-leakage-2", "fix"]
+    assert out["question"]["topics"] == ["feature-engineering"] and out["question"]["level"] == "mid"
+    notes = " | ".join(out["notices"])
+    assert "rescaled" in notes and "4, 4, 4" in notes and "leakage" in notes and "principal" in notes
+    assert lint_errors(Path(out["path"])) == []
+
+
+@pytest.mark.parametrize(
+    "bad, why",
+    [
+        ({"criteria": drafted()["criteria"][:2]}, "2 criteria"),
+        ({"criteria": drafted()["criteria"] * 3}, "9 criteria"),
+        ({"criteria": [dict(c, points=0) for c in drafted()["criteria"]]}, "no positive points"),
+        ({"criteria": [dict(drafted()["criteria"][0], criterion="")] + drafted()["criteria"][1:]}, "too short"),
+    ],
+    ids=["too-few", "too-many", "zero-points", "empty-criterion"],
+)
+def test_an_unusable_draft_is_rejected_in_one_line_and_the_question_saved_with_the_generic_rubric(fake_llm, bad, why):
+    fake_llm.script(Reply(json=drafted(**bad)))
+    out = saved(add_q("--json", server=fake_llm))
+    assert out["rubric_source"] == "generic" and out["drafted_by"] is None
+    assert [c["id"] for c in out["question"]["rubric"]] == ["core", "reasoning", "example"]
+    assert len(out["notices"]) == 1 and "drafted rubric was rejected" in out["notices"][0] and why in out["notices"][0]
+    assert "\n" not in out["notices"][0]
+    assert out["question"]["prompt"] == QUESTION and out["question"]["reference_answer"] == NOTES
+    assert lint_errors(Path(out["path"])) == []
+
+
+def test_a_failing_endpoint_falls_back_to_the_generic_rubric_and_keeps_the_question(fake_llm):
+    fake_llm.default = Reply(status=500, retry_after=0.01)
+    res = add_q(server=fake_llm)
+    assert res.exit_code == 0, res.output
+    assert "note:" in res.stdout and "model endpoint failed" in res.stdout and "generic rubric" in res.stdout
+    assert len(fake_llm.requests) >= 2  # retried first
+    files = list((journal_path().parent / "questions").glob("*.yaml"))
+    assert len(files) == 1 and QUESTION in files[0].read_text(encoding="utf-8")
+    assert lint_errors(files[0]) == []
+
+
+def test_offline_the_generic_rubric_is_used_and_topics_come_from_the_question(fake_llm):
+    out = saved(add_q("--json"))
+    assert out["rubric_source"] == "generic" and fake_llm.requests == []
+    assert "feature-engineering" in out["question"]["topics"] or "cross-validation" in out["question"]["topics"]
+    assert out["question"]["reference_answer"] == NOTES
+    # explicit topics win over anything guessed
+    out2 = saved(add_q("--json", "--topics", "statistics"))
+    assert out2["question"]["topics"] == ["statistics"]
+    assert out2["question_id"] != out["question_id"] and Path(out["path"]).exists()  # the first is not overwritten
+
+
+def test_the_candidates_own_rubric_file_is_used_instead_of_a_draft(fake_llm, tmp_path):
+    rubric = tmp_path / "rubric.yaml"
+    rubric.write_text(
+        "- {id: timing, criterion: 'Checks when each feature is computed relative to the churn date.', points: 5}\n"
+        "- {criterion: 'Validates on a later period than the training data.', points: 3}\n"
+        "- {id: auc, criterion: 'Treats a surprisingly high AUC as a leakage alarm.', points: 2.5}\n",
+        encoding="utf-8",
+    )
+    out = saved(add_q("--json", "--rubric", str(rubric), server=fake_llm))
+    assert fake_llm.requests == []  # the candidate wrote it: no draft asked for
+    assert out["rubric_source"] == "yours"
+    assert [(c["id"], c["points"]) for c in out["question"]["rubric"]] == [("timing", 5), ("validates-on-a-later", 3), ("auc", 2.5)]
+    assert lint_errors(Path(out["path"])) == []
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("- {criterion: 'Only one criterion here, that is all.', points: 3}\n", "1 criterion (3-6"),
+        ("[a, b, c]\n", "no rubric list"),
+        ("- {criterion: 'short', points: 3}\n" * 3, "shorter than 10"),
+        ("- {criterion: 'A perfectly fine criterion sentence.', points: -1}\n" * 3, "-1 points"),
+        ("- {criterion: 'A perfectly fine criterion sentence.', points: lots}\n" * 3, "no number of points"),
+        ("rubric: [\n", "not valid YAML"),
+    ],
+    ids=["one", "not-mappings", "short", "negative", "not-a-number", "bad-yaml"],
+)
+def test_a_bad_rubric_file_is_one_clear_error_and_saves_nothing(tmp_path, content, words):
+    from interviewer.errors import UserError
+
+    rubric = tmp_path / "rubric.yaml"
+    rubric.write_text(content, encoding="utf-8")
+    res = add_q("--rubric", str(rubric))
+    assert isinstance(res.exception, UserError), res.output
+    assert words in res.exception.message and "\n" not in res.exception.line()
+    assert not (journal_path().parent / "questions").exists() or not list((journal_path().parent / "questions").glob("*.yaml"))
+
+
+def test_a_coding_question_is_kept_in_the_journal_with_a_clear_reason(fake_llm):
+    res = CliRunner().invoke(app, ["--offline", "journal", "add", "question", "Implement k-means from scratch in NumPy.", "--round", "coding", "--json"])
+    out = saved(res)
+    assert out["practice"] is False and out["path"] is None and "starter code and hidden tests" in out["message"]
+    jj = Journal()
+    assert [e["title"] for e in jj.entries()] == ["Implement k-means from scratch in NumPy."]
+    jj.close()
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["journal", "add", "question", "Why L2?"], "too short"),
+        (["journal", "add", "question", QUESTION, "--round", "lightning"], "unknown round"),
+        (["journal", "add", "question", QUESTION, "--topics", "leakage"], "unknown topics"),
+    ],
+    ids=["short", "round", "topic"],
+)
+def test_bad_question_input_is_a_user_error(args, words):
+    from interviewer.errors import UserError
+
+    res = CliRunner().invoke(app, ["--offline", *args])
+    assert isinstance(res.exception, UserError) and words in res.exception.message
+
+
+def test_check_draft_rescales_to_halves_summing_to_ten():
+    from interviewer.chains.rubric_drafter import rescale_points
+
+    for pts in ([3, 3, 3], [1] * 6, [3.3, 3.3, 3.4], [100, 1, 1], [0.1, 0.1, 9.8], [5, 5, 5, 1]):
+        out = rescale_points(pts)
+        assert sum(out) == 10 and all(p >= 0.5 and p * 2 == int(p * 2) for p in out), (pts, out)
+        for a in range(len(pts)):  # a heavier criterion never ends up with fewer points
+            for b in range(len(pts)):
+                assert pts[a] <= pts[b] or out[a] >= out[b], (pts, out)
+    assert rescale_points([4, 3, 3]) == [4, 3, 3]

@@ -263,6 +263,8 @@ class OfflineGrader:
         self._unit_means(list(dict.fromkeys(texts)))
 
     def _unit_means(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        if not texts:
+            return self.embedder.encode_means([])
         with self._memo_lock:
             todo = [t for t in dict.fromkeys(texts) if t not in self._memo]
         if todo:
@@ -552,8 +554,8 @@ class LLMGrader:
             return _empty_grade(question, "llm", notices, "No answer was given.", self.llm.model_name)
         notes, sources = self._notes(question)
         messages, version = self.build_messages(question, answer, tests, notes)
-        before = self.llm.usage.total_tokens
-        verdict = self.llm.structured(GradeVerdict, messages, purpose="grade")
+        with self.llm.usage.scope() as used:
+            verdict = self.llm.structured(GradeVerdict, messages, purpose="grade")
         by_id = {v.id: v for v in verdict.criteria}
         crit_grades = []
         unverified = 0
@@ -575,7 +577,7 @@ class LLMGrader:
         g = _finish(question, crit_grades, "llm", self.llm.model_name, version, notices, None, verdict.overall_feedback, verdict.missing)
         g.sources = sources
         g.tests = tests
-        g.tokens = self.llm.usage.total_tokens - before
+        g.tokens = sum(u.input_tokens + u.output_tokens for u in used)
         return g
 
 
