@@ -472,6 +472,15 @@ class Journal:
         )
         return int(cur.lastrowid)
 
+    def delete_entry(self, entry_id: int) -> dict:
+        """Remove one of the candidate's entries; a practice question made from it stays in the bank."""
+        row = self.db.execute("SELECT * FROM entries WHERE id = ?", (entry_id,)).fetchone()
+        if row is None:
+            raise UserError(f"no journal entry {entry_id}", "`interviewer journal list` shows the ids")
+        with self.tx():
+            self.db.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
+        return dict(row)
+
     def entries(self, kind: str | None = None) -> list[dict]:
         q = "SELECT * FROM entries" + (" WHERE kind = ?" if kind else "") + " ORDER BY id DESC"
         return [dict(r) for r in self.db.execute(q, (kind,) if kind else ())]

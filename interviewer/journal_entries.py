@@ -26,15 +26,14 @@ def add_entry(svc, kind: str, title: str, body: str, source: str | None, topics:
         if not Path(source).exists():
             raise UserError(f"{source} does not exist", "pass the saved post or paper file with --source")
         eid = j.add_entry(kind, title, body, source)
-        try:
-            from interviewer.knowledge.ingest import ingest_paths
+        from interviewer.knowledge.ingest import ingest
 
-            report = ingest_paths([Path(source)])
-            failed = report.get("failed") if isinstance(report, dict) else getattr(report, "failed", [])
-            if failed:
-                return f"saved entry {eid}; ingest failed: {failed[0]}"
-        except ImportError:
-            return f"saved entry {eid} (retrieval layer unavailable: not indexed)"
+        try:
+            report = ingest([Path(source)], config=svc.config)
+        except UserError as exc:  # the entry is saved either way; say why the index was not
+            return f"saved entry {eid}; not indexed: {exc.message} ({exc.hint}); run `interviewer ingest {source}` later"
+        if report.failed:
+            return f"saved entry {eid}; not indexed: {report.failed[0]['reason']}"
         return f"saved entry {eid} and indexed {source} for search and feedback"
     eid = j.add_entry(kind, title, body, source)
     return f"saved entry {eid}"

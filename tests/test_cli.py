@@ -478,6 +478,19 @@ def test_journal_add_point_then_list():
     assert [(r["kind"], r["title"]) for r in rows] == [("point", "Calibration matters for auctions")]
 
 
+def test_journal_delete_removes_one_entry_and_names_a_missing_one():
+    invoke("journal", "add", "point", "Calibration matters for auctions")
+    invoke("journal", "add", "point", "Warm-start the bandit")
+    rows = json.loads(invoke("journal", "list", "--json").stdout)["entries"]
+    first = next(r["id"] for r in rows if r["title"].startswith("Calibration"))
+    res = invoke("journal", "delete", str(first), "--yes")
+    assert res.exit_code == 0, res.output
+    left = json.loads(invoke("journal", "list", "--json").stdout)["entries"]
+    assert [r["title"] for r in left] == ["Warm-start the bandit"]
+    res = invoke("journal", "delete", "999", "--yes")
+    assert isinstance(res.exception, UserError) and "no journal entry 999" in res.exception.message
+
+
 # -- export / import ---------------------------------------------------------------------------------
 
 

@@ -34,7 +34,7 @@ def make_engine(svc, round="breadth", n=2, mode="practice", clock=None, seed=7):
 async def wait_idle(pilot, app, rounds: int = 60) -> None:
     for _ in range(rounds):
         await pilot.pause(0.05)
-        if not any(w.is_running for w in app.workers if w.group in ("grading", "tests", "coverage")):
+        if not any(w.is_running for w in app.workers if w.group in ("grading", "tests", "coverage", "engine")):
             await pilot.pause()
             return
 
@@ -164,7 +164,7 @@ async def test_home_screen_starts_a_round(offline_grader):
     async with app.run_test() as pilot:
         await pilot.pause()
         await pilot.press("enter")
-        await pilot.pause()
+        await wait_idle(pilot, app)  # the session is planned in a worker
         assert isinstance(app.screen, PracticeScreen)
         assert app.engine.question.round == "breadth"
 
@@ -182,12 +182,22 @@ def _snap_app(offline_grader, screen: str):
     return InterviewerApp(svc, engine=engine)
 
 
+async def steady(pilot, app) -> None:
+    """What a snapshot must not depend on: the start-up toast's timeout, a cursor's blink phase."""
+    app.clear_notifications()
+    for widget in app.screen.query("TextArea, Input"):
+        widget.cursor_blink = False
+    await pilot.pause()
+
+
 def test_snapshot_home(snap_compare, offline_grader):
-    assert snap_compare(_snap_app(offline_grader, "home"), terminal_size=(100, 30))
+    app = _snap_app(offline_grader, "home")
+    assert snap_compare(app, terminal_size=(100, 30), run_before=lambda pilot: steady(pilot, app))
 
 
 def test_snapshot_practice(snap_compare, offline_grader):
-    assert snap_compare(_snap_app(offline_grader, "practice"), terminal_size=(100, 30))
+    app = _snap_app(offline_grader, "practice")
+    assert snap_compare(app, terminal_size=(100, 30), run_before=lambda pilot: steady(pilot, app))
 
 
 def test_snapshot_summary(snap_compare, offline_grader):
@@ -199,5 +209,6 @@ def test_snapshot_summary(snap_compare, offline_grader):
         await wait_idle(pilot, app)
         await pilot.press("ctrl+n")
         await pilot.pause()
+        await steady(pilot, app)
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)

@@ -1,146 +1,58 @@
-"""The Textual app: home, the round, the summary, history. One face of the engine."""
+"""The Textual app: one face of the engine. Screens live in their own modules:
+
+home.py (where to go), practice.py (the round), summary.py (the end of a session), history.py
+(past sessions), posting.py (a posting -> a role profile -> a full loop), journal_screen.py (the
+candidate's own entries), progress_screen.py (trends and due reviews), settings_screen.py.
+The app holds the services and moves between screens; the screens hold no business logic.
+"""
 
 from __future__ import annotations
 
 import time
 
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding
-from textual.command import Hit, Hits, Provider
-from textual.containers import VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Markdown, OptionList, Static
-from textual.widgets.option_list import Option
 
-from interviewer.export_md import criteria_table
+from interviewer.tui.commands import InterviewerCommands
+from interviewer.tui.common import help_for, one_line
+from interviewer.tui.history import HistoryScreen
+from interviewer.tui.home import HOME_ACTIONS, HomeScreen
+from interviewer.tui.summary import SummaryScreen, summary_markdown
 
 STARTED = time.monotonic()
 
+__all__ = ["InterviewerApp", "HomeScreen", "HOME_ACTIONS", "HistoryScreen", "SummaryScreen", "summary_markdown", "InterviewerCommands", "STARTED"]
 
-def summary_markdown(summary: dict) -> str:
-    lines = [f"# Session summary ({summary['mode']} mode)"]
-    if summary.get("mean_score") is not None:
-        lines.append(f"**Mean score:** {summary['mean_score']:.1f} / 10")
-    if summary.get("by_round"):
-        lines.append("")
-        lines.append("| round | mean score |\n|---|---|")
-        lines += [f"| {r} | {s:.1f} |" for r, s in summary["by_round"].items()]
-    if summary.get("by_topic"):
-        lines.append("")
-        lines.append("| topic | mean score |\n|---|---|")
-        lines += [f"| {t} | {s:.1f} |" for t, s in sorted(summary["by_topic"].items(), key=lambda x: x[1])]
-    if summary.get("study_next"):
-        lines.append("\n## What to study next")
-        for item in summary["study_next"]:
-            # Paths relative to the data root: the same on every machine (and in snapshots).
-            notes = ", ".join(f"{n['title']} (corpus/notes/{n['id']}.md)" for n in item["notes"]) or "no bundled note"
-            lines.append(f"- **{item['topic']}** ({item['score']:.1f}/10): {notes}")
-    for i, q in enumerate(summary["questions"], 1):
-        lines.append(f"\n## {i}. {q['question_id']} — {q['score']:.1f}/10" + (" (timed out)" if q["timed_out"] else ""))
-        lines.append(f"**Question.** {q['prompt']}\n")
-        lines += criteria_table(q["criteria"])
-        for n in q.get("notices", []):
-            lines.append(f"\n> {n}")
-        lines.append(f"\n**Reference answer.** {q['reference_answer']}")
-    return "\n".join(lines)
+# F1 text by widget class, for screens that define no HELP of their own (the round screen).
+WIDGET_TIPS = {
+    "TextArea": "Answer editor: type freely, ctrl+s submits, ctrl+e opens $EDITOR, f2 hint, f3 pause. Drafts are saved as you type.",
+    "OptionList": "Choose with the arrow keys and press enter.",
+    "DataTable": "Move with the arrow keys; enter opens the row.",
+    "Input": "Type, then enter.",
+}
 
 
-class SummaryScreen(Screen):
-    BINDINGS = [
-        Binding("h", "home", "Home", id="home", tooltip="Back to the home screen"),
-        Binding("q", "app.quit", "Quit", id="quit_summary", tooltip="Leave mock-interviewer"),
-    ]
+def _screen_class(name: str):
+    if name == "posting":
+        from interviewer.tui.posting import PostingScreen
 
-    def __init__(self, summary: dict, session_id: int, **kw):
-        super().__init__(**kw)
-        self.summary = summary
-        self.session_id = session_id
+        return PostingScreen
+    if name == "journal":
+        from interviewer.tui.journal_screen import JournalScreen
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        with VerticalScroll(id="summary-scroll"):
-            yield Markdown(summary_markdown(self.summary), id="summary")
-        yield Static(f"Session {self.session_id} saved. `interviewer history export {self.session_id}` writes it as Markdown.", id="notice")
-        yield Footer()
+        return JournalScreen
+    if name == "progress":
+        from interviewer.tui.progress_screen import ProgressScreen
 
-    def action_home(self) -> None:
-        self.app.switch_screen(HomeScreen())
+        return ProgressScreen
+    if name == "settings":
+        from interviewer.tui.settings_screen import SettingsScreen
 
-
-HOME_ACTIONS = [
-    ("breadth", "Start a breadth round (rapid-fire fundamentals)"),
-    ("depth", "Start a depth round (case study with follow-ups)"),
-    ("system_design", "Start a system design round (35-45 minutes)"),
-    ("coding", "Start a coding round (implement a model or metric)"),
-    ("due", "Drill the questions due for review"),
-    ("history", "Browse past sessions"),
-    ("theme", "Change the theme"),
-]
-
-
-class HomeScreen(Screen):
-    BINDINGS = [Binding("q", "app.quit", "Quit", id="quit_home", tooltip="Leave mock-interviewer")]
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("What would you like to practise?", id="home-title")
-        yield OptionList(*[Option(label, id=key) for key, label in HOME_ACTIONS], id="home-menu")
-        yield Static(self.app.mode_line, id="notice")
-        yield Footer()
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        key = event.option.id
-        if key == "theme":
-            self.app.action_change_theme()
-        elif key == "history":
-            self.app.push_screen(HistoryScreen())
-        else:
-            self.app.start_round(key)
-
-
-class HistoryScreen(Screen):
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="back", tooltip="Back")]
-
-    def compose(self) -> ComposeResult:
-        yield Header()
-        with VerticalScroll():
-            yield Markdown(self._history(), id="history")
-        yield Footer()
-
-    def _history(self) -> str:
-        rows = self.app.journal.sessions(50)
-        if not rows:
-            return "No sessions yet."
-        lines = ["| id | started | mode | rounds | answers | mean |", "|---|---|---|---|---|---|"]
-        for r in rows:
-            started = time.strftime("%Y-%m-%d %H:%M", time.localtime(r["started_at"]))
-            mean = f"{r['mean_score']:.1f}" if r.get("mean_score") is not None else "-"
-            lines.append(f"| {r['id']} | {started} | {r['mode']} | {', '.join(r['rounds'])} | {r['n_answers']} | {mean} |")
-        return "\n".join(lines)
-
-
-class InterviewerCommands(Provider):
-    """Command palette entries, named "area: verb"."""
-
-    async def search(self, query: str) -> Hits:
-        app = self.app
-        commands = [
-            ("session: submit answer", lambda: app.screen.action_submit() if hasattr(app.screen, "action_submit") else None),
-            ("session: pause or resume", lambda: app.screen.action_pause() if hasattr(app.screen, "action_pause") else None),
-            ("session: hint", lambda: app.screen.action_hint() if hasattr(app.screen, "action_hint") else None),
-            ("round: start breadth", lambda: app.start_round("breadth")),
-            ("round: start depth", lambda: app.start_round("depth")),
-            ("round: start system design", lambda: app.start_round("system_design")),
-            ("round: start coding", lambda: app.start_round("coding")),
-            ("history: browse", lambda: app.push_screen(HistoryScreen())),
-            ("settings: change theme", app.action_change_theme),
-        ]
-        matcher = self.matcher(query)
-        for name, cb in commands:
-            score = matcher.match(name)
-            if score > 0:
-                yield Hit(score, matcher.highlight(name), cb, help=name)
+        return SettingsScreen
+    if name == "history":
+        return HistoryScreen
+    raise KeyError(name)
 
 
 class InterviewerApp(App):
@@ -175,7 +87,7 @@ class InterviewerApp(App):
             self.push_screen(PracticeScreen(self.engine))
         else:
             self.push_screen(HomeScreen())
-        self.notify(self.mode_line, timeout=4)
+        self.notify(self.mode_line, timeout=4, markup=False)
         self.call_after_refresh(self._first_paint)
 
     def _first_paint(self) -> None:
@@ -185,11 +97,17 @@ class InterviewerApp(App):
 
     @work(thread=True, exclusive=True, group="models")
     def warm_models(self) -> None:
-        """Load the embedding model after the first frame; grading then takes milliseconds."""
+        """Load the embedding model (and in LLM mode the notes index) after the first frame."""
         try:
-            self.services.grading.offline.warm()
+            self.services.warm(notice=lambda m: self.call_from_thread(self.notify, m, timeout=8, markup=False))
         except Exception as exc:  # offline grading will report it; the UI stays up
-            self.call_from_thread(self.notify, f"Could not load the embedding model: {exc}", severity="error")
+            self.call_from_thread(self.notify, f"Could not load the embedding model: {exc}", severity="error", markup=False)
+        # The other screens' modules, so the first visit to each does not pay its imports.
+        for name in ("posting", "journal", "progress", "settings"):
+            try:
+                _screen_class(name)
+            except Exception:
+                pass  # the visit itself will report a real problem
 
     def watch_theme(self, theme: str) -> None:
         if self.is_mounted and self.first_frame is not None:
@@ -197,25 +115,123 @@ class InterviewerApp(App):
 
             save_ui_setting("theme", theme)
 
-    def start_round(self, round: str) -> None:
+    # -- moving between screens ----------------------------------------------------------------
+    def _to_base(self) -> None:
+        """Pop everything above the first screen we pushed (home, or the round we started with)."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def go_home(self) -> None:
+        self._to_base()
+        if not isinstance(self.screen, HomeScreen):
+            self.switch_screen(HomeScreen())
+
+    def open_screen(self, name: str) -> None:
+        cls = _screen_class(name)
+        if isinstance(self.screen, cls):
+            return
+        # One copy of each screen on the stack: going to history from the journal replaces it.
+        if len(self.screen_stack) > 2 and not isinstance(self.screen, HomeScreen):
+            self.switch_screen(cls())
+        else:
+            self.push_screen(cls())
+
+    def analyze_posting(self) -> None:
+        from interviewer.tui.posting import PostingScreen
+
+        if isinstance(self.screen, PostingScreen):
+            self.screen.action_analyze()
+        else:
+            self.open_screen("posting")
+
+    def add_journal_entry(self) -> None:
+        from interviewer.tui.journal_screen import JournalScreen
+
+        if not isinstance(self.screen, JournalScreen):
+            self.open_screen("journal")
+        self.call_after_refresh(lambda: isinstance(self.screen, JournalScreen) and self.screen.action_add())
+
+    def _run_engine(self, engine) -> None:
         from interviewer.tui.practice import PracticeScreen
 
-        try:
-            engine = self.services.new_engine(round=round)
-        except Exception as exc:
-            self.notify(str(exc), severity="error")
-            return
         self.engine = engine
+        self._to_base()
         self.switch_screen(PracticeScreen(engine))
+
+    @work(thread=True, exclusive=True, group="engine")
+    def _new_engine(self, **kw) -> None:
+        """Plan and open a session off the event loop (bank selection and journal writes)."""
+        try:
+            engine = self.services.new_engine(**kw)
+        except Exception as exc:  # "nothing is due", an empty bank, a locked journal: one line
+            self.call_from_thread(self.notify, one_line(exc), severity="error", markup=False)
+            return
+        self.call_from_thread(self._run_engine, engine)
+
+    def start_round(self, round: str) -> None:
+        if round == "due":
+            self._new_engine(round=None, due=True)
+        else:
+            self._new_engine(round=round)
+
+    def start_loop(self, profile=None) -> None:
+        """A full loop for a role: this profile, or the last posting analyzed on this machine."""
+        if profile is None:
+            from interviewer.tui.posting import load_profile
+
+            profile = load_profile()
+            if profile is None:
+                self.open_screen("posting")
+                self.notify("A full loop is planned from a job posting: paste one and press ctrl+s.", title="No posting yet")
+                return
+            self.notify(f"Loop planned for {profile.title or 'your last posting'}.", markup=False)
+        self._new_engine(round=None, profile=profile)
+
+    def resume_session(self, session_id: int) -> None:
+        from interviewer.rounds.engine import SessionEngine
+
+        svc = self.services
+        try:
+            engine = SessionEngine.resume(svc.journal, svc.bank, svc.grading, session_id, interviewer=svc.interviewer)
+            engine.question  # a question gone from the bank is one line here, not a crash mid-screen
+        except Exception as exc:
+            self.notify(f"Cannot resume session {session_id}: {one_line(exc)}", severity="error", markup=False)
+            return
+        self._run_engine(engine)
 
     def show_summary(self, engine) -> None:
         self.switch_screen(SummaryScreen(engine.summary(), engine.session_id))
 
+    # -- help ----------------------------------------------------------------------------------
+    def binding_sources(self) -> list[tuple[str, type]]:
+        """Every screen's bindings, for the settings screen's key table."""
+        from interviewer.tui.common import ConfirmScreen
+        from interviewer.tui.history import SessionScreen
+        from interviewer.tui.journal_screen import EntryForm, JournalScreen
+        from interviewer.tui.posting import PostingScreen
+        from interviewer.tui.practice import PracticeScreen
+        from interviewer.tui.progress_screen import ProgressScreen
+        from interviewer.tui.settings_screen import SettingsScreen
+
+        return [
+            ("everywhere", InterviewerApp),
+            ("home", HomeScreen),
+            ("round", PracticeScreen),
+            ("summary", SummaryScreen),
+            ("posting", PostingScreen),
+            ("history", HistoryScreen),
+            ("session", SessionScreen),
+            ("journal", JournalScreen),
+            ("journal form", EntryForm),
+            ("progress", ProgressScreen),
+            ("settings", SettingsScreen),
+            ("confirm", ConfirmScreen),
+        ]
+
     def action_help(self) -> None:
         focused = self.focused
-        tips = {
-            "TextArea": "Answer editor: type freely, ctrl+s submits, ctrl+e opens $EDITOR, f2 hint, f3 pause. Drafts are saved as you type.",
-            "OptionList": "Choose with the arrow keys and press enter.",
-        }
-        name = type(focused).__name__ if focused else ""
-        self.notify(tips.get(name, "ctrl+p opens the command palette; ctrl+q quits and keeps your draft."), title="Help", timeout=8)
+        text = help_for(self.screen, focused)
+        if text is None:
+            name = type(focused).__name__ if focused else ""
+            text = WIDGET_TIPS.get(name, "ctrl+p opens the command palette; ctrl+q quits and keeps your draft.")
+        self.notify(text, title="Help", timeout=8, markup=False)
