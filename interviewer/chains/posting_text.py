@@ -336,23 +336,29 @@ BULLET = re.compile(r"^\s*(?:[-*•▸▹►▪◦‣→⇒✓✔☐·–—+]|\
 # Heading text -> section. Checked in this order; the first match wins.
 _HEADING_RULES: tuple[tuple[str, str], ...] = (
     ("eeo", r"equal\s+(employment\s+)?opportunit|diversity|inclusion|accommodation|e-verify"),
-    ("benefits", r"benefit|perks?\b|we\s+offer|what\s+we\s+offer|what\s+you\s+get|compensation|salary|\bpay\b|why\s+(join|work)|rewards|location|logistics|how\s+to\s+apply|the\s+package"),
+    ("benefits", r"benefit|perks?\b|we\s+offer|what\s+we\s+offer|what\s+you\s+get|compensation|salary|\bpay\b|why\s+(join|work)|rewards|location|logistics|how\s+to\s+apply|the\s+package|"
+     r"fine\s+print|small\s+print|what['’]s\s+in\s+it\s+for\s+you|in\s+return|"
+     # a few common headings of postings in German, Spanish and French
+     r"wir\s+bieten|unser\s+angebot|ofrecemos|beneficios|avantages|nous\s+offrons"),
     ("nice", r"nice[\s-]+to[\s-]+haves?|preferred|bonus|\bplus(es)?\b|desirable|desired|good\s+to\s+have|extra\s+credit|would\s+be\s+great|not\s+required|would\s+like"),
     (
         "requirements",
         r"requirement|qualification|what\s+you(['’]ll|\s+will)?\s+(bring|have|need)|you\s+(bring|have|need)|about\s+you|who\s+you\s+are|looking\s+for|if\s+you\s+(have|are)\b|"
         r"you\s+should\s+have|what\s+you'?ll\s+need|(we|what\s+we)\s+look\s+for|skills|who\s+should\s+apply|you['’]?ll\s+(fit|thrive|be\s+a\s+(good|great))|must[\s-]haves?|ideal\s+candidate|"
         r"you\s+might\s+be|you\s+may\s+be|is\s+this\s+you|your\s+(background|profile|experience|skills)|\bprofile\b|experience\s+(we|you)|to\s+succeed|what\s+it\s+takes|we\s+need|"
-        r"\b(tech|technology|our)\s+stack|tools\s+we\s+use|technologies",
+        r"\b(tech|technology|our)\s+stack|tools\s+we\s+use|technologies|tool\s?(box|kit)|tools\s+of\s+the\s+trade|your\s+(kit|arsenal|superpowers)|you['’]?re\s+(good|great)\s+at|"
+        r"\bprofil\b|anforderungen|qualifikation|mitbringst|requisitos|\bperfil\b|lo\s+que\s+buscamos|comp[ée]tences|ce\s+que\s+nous\s+recherchons",
     ),
     (
         "duties",
         r"what\s+you'?(ll|\s+will)\s+(do|own|build|work\s+on|be\s+doing|tackle)|responsibilit|your\s+(work|job|day|impact|mission|role|responsib)|"
         r"day[\s-]to[\s-]day|the\s+(work|problems?|job|challenge|projects?)\b|scope|in\s+this\s+role|you\s+will\b|you'?ll\b|"
-        r"key\s+(duties|tasks)|duties|tasks|what\s+the\s+job|accountabilit|what\s+we\s+need\s+you|where\s+you\s+come\s+in",
+        r"key\s+(duties|tasks)|duties|tasks|what\s+the\s+job|accountabilit|what\s+we\s+need\s+you|where\s+you\s+come\s+in|"
+        r"stuff\s+you|things\s+you['’]?ll|a\s+(day|week)\s+in\s+the\s+life|a\s+typical\s+(day|week)|"
+        r"aufgaben|t[äa]tigkeiten|verantwortung|responsabilidades|funciones|qu[ée]\s+har[áa]s|(vos|tes)\s+missions|^missions?$|responsabilit[ée]s",
     ),
     ("role", r"about\s+the\s+(role|job|position|opportunity)|the\s+(role|position|opportunity)|role\s+overview|what\s+this\s+role|overview|summary|why\s+this\s+role|this\s+role|(job|role|position)\s+description"),
-    ("company", r"about\s+(us|the\s+company|the\s+team|\w+)|who\s+we\s+are|our\s+(mission|story|team|company|values)|the\s+team|company|culture|mission|why\s+us|team\b"),
+    ("company", r"about\s+(us|the\s+company|the\s+team|\w+)|[üu]ber\s+uns|sobre\s+nosotros|qui\s+sommes|[àa]\s+propos|who\s+we\s+are|our\s+(mission|story|team|company|values)|the\s+team|company|culture|mission|why\s+us|team\b"),
 )
 
 _KNOWN_HEADING = re.compile("|".join(f"(?:{p})" for _, p in _HEADING_RULES), re.I)
@@ -375,16 +381,16 @@ _CUE_EEO = re.compile(
 )
 _CUE_BENEFITS = re.compile(
     r"salary|compensation|\bequity\b|\b401\s*\(?k|\bPTO\b|paid\s+time\s+off|health(care|\s+(coverage|insurance|plan))|dental|pension|"
-    r"relocation|stipend|learning\s+budget|hardware\s+budget|bonus\b(?!\s+points)|[$€£]\s?\d|\d\s?[kK]\b.*[$€£]|per\s+(month|year|annum)|"
+    r"relocation|stipend|learning\s+budget|hardware\s+budget|(?<!\ba\s)bonus\b(?!\s+points)|[$€£]\s?\d|\d\s?[kK]\b.*[$€£]|per\s+(month|year|annum)|"
     r"remote[- ](first|friendly)|hybrid(\s+schedule)?\b|in[- ]person\s+\w+\s+days|days?\s+(a|per)\s+week\s+in|holiday|vacation|parental\s+leave|"
     r"commuter|tuition|stock\s+purchase|signing\s+bonus|we\s+offer|perks|benefits\s+include|\bremote\s+(in|within|across)\b|time\s+zones?\b",
     re.I,
 )
-_CUE_NICE = re.compile(r"\ba\s+plus\b|bonus\s+points|nice[\s-]to[\s-]have|\bpreferred\b|\bhelps\.?$|would\s+be\s+(great|nice)", re.I)
+_CUE_NICE = re.compile(r"\ba\s+plus\b|\ba\s+bonus\b|bonus\s+points|nice[\s-]to[\s-]have|\bpreferred\b|\bhelps\.?$|would\s+be\s+(great|nice)", re.I)
 _CUE_REQ = re.compile(
-    r"(?<!next\s)(?<!last\s)(?<!past\s)(?<!first\s)\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s*(\+|[-–—]\s*\d+|\s+to\s+\w+)?\s*years?['’]?\s+(of|in|building|experience|working|running|as|doing)\b|"
+    r"(?<!next\s)(?<!last\s)(?<!past\s)(?<!first\s)\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s*(\+|[-–—]\s*\d+|\s+to\s+\w+)?\s*years?['’]?\s+(of|in|experience|as|(building|working|running|doing)(?=\s+\w))\b|"
     r"(you|candidates?|applicants?)\s+(should|must|will\s+need\s+to)\s+(have|be)|we'?re\s+looking\s+for\s+(someone|people|a\s+person|an?\s+\w+\s+with)|we\s+are\s+looking\s+for\s+(someone|people)|"
-    r"\b(degree|bachelor|master'?s|phd|bs|ms|msc|bsc)\b|comfortable\s+(in|with)|experience\s+(with|in)\b|familiar(ity)?\s+with|"
+    r"\b(degree|bachelor|master'?s|phd)\b|(?-i:\b(BS|MS|MSc|BSc|PhD)\b)|comfortable\s+(in|with)|experience\s+(with|in)\b|familiar(ity)?\s+with|"
     r"strong\s+(python|sql|skills|background|communication)|proficien|you\s+have\s+(a|an|\d|experience|shipped|built|led)|"
     r"track\s+record|hands-on\s+experience",
     re.I,
@@ -493,15 +499,7 @@ def _title_company(first: str, second: str | None, page_title: str, text: str, s
         # "Title - Team" then a bare "Company" line
         company, used_second = second, True
     if company is None and first:
-        parts = re.split(_SEP, first)
-        if len(parts) >= 2:
-            title = parts[0].strip()
-            rest = [p.strip() for p in parts[1:] if p.strip()]
-            cands = [p for p in rest if not _looks_like_place(p)]
-            company = cands[0] if cands else None
-            m = re.search(r"\s\(([^)]*)\)\s*$", company or "")
-            if m:
-                company = company[: m.start()].strip()
+        company, title = _company_in_title(first, text)
     if company is None and page_title:
         m = re.search(r"\bat\s+([A-Z][\w&.' -]{1,40})\s*$", page_title) or re.search(r"\|\s*([A-Z][\w&.' -]{1,40})\s*$", page_title)
         if m:
@@ -510,7 +508,62 @@ def _title_company(first: str, second: str | None, page_title: str, text: str, s
         m = re.search(r"(?:^|\n)\s*([A-Z][\w&'.-]+(?:\s+[A-Z&][\w&'.-]+){0,3})\s+(?:is|are|makes|runs|builds|operates|offers|sells|processes|streams|flies)\b", text)
         if m:
             company = m.group(1)
+    if company is None:
+        # the equal-opportunity line names the employer even in a posting with no header
+        m = re.search(r"\b([A-Z][\w&'.-]+(?:\s+[A-Z&][\w&'.-]+){0,3})\s+is\s+an?\s+equal\s+(employment\s+)?opportunity", text)
+        if m and m.group(1).lower() not in ("we", "this", "it"):
+            company = m.group(1)
     return title, company, used_second
+
+
+# words that make a name a company's: "Parlance Labs", "Zahlwerk GmbH", "Radiant Health AI"
+_CORPORATE = re.compile(
+    r"\b(Inc|Ltd|LLC|GmbH|AG|SA|BV|plc|Corp|Co|Labs?|Technologies|Systems|Software|Robotics|Analytics|Health|Bank|Games|Studios?|Group|Holdings|Partners|Ventures|Insurance|AI)\.?$"
+)
+
+
+def _company_in_title(first: str, text: str) -> tuple[str | None, str]:
+    """(company, title) from a one-line header such as "Title at Company (City)" or
+    "Title — Something". After "at"/"@" the something is the company. After a dash, bar or dot
+    it may as well be the team or specialty ("Senior ML Engineer — Perception"): it is taken as
+    the company only when it looks like one (a corporate word such as Labs or GmbH) or the
+    posting names it again elsewhere, and not as a team ("the Perception team"). A team stays
+    part of the title."""
+    m_at = re.search(r"\s+(?:@|at)\s+(?=[A-Z0-9])", first)
+    if m_at:
+        title, rest = first[: m_at.start()].strip(), first[m_at.end() :]
+        name = _strip_place(re.split(_SEP, rest)[0])
+        if name and not _looks_like_place(name):
+            return name, title
+        return None, title
+    parts = re.split(_SEP, first)
+    if len(parts) < 2:
+        return None, first
+    body = text.split("\n", 1)[1] if "\n" in text else ""
+    for part in parts[1:]:
+        name = _strip_place(part)
+        if not name or _looks_like_place(name):
+            continue
+        if _is_named_company(name, body):
+            return name, parts[0].strip()
+    return None, first
+
+
+def _strip_place(s: str) -> str:
+    """ "Tunefield (Stockholm or remote in Europe)" -> "Tunefield"."""
+    return re.sub(r"\s*\([^)]*\)\s*$", "", s.strip()).strip()
+
+
+def _is_named_company(name: str, body: str) -> bool:
+    if _CORPORATE.search(name):
+        return True
+    head = re.escape(name.split()[0])
+    if not name[:1].isupper() or not body:
+        return False
+    if re.search(rf"\b{head}\s+(team|group|squad|org|organi[sz]ation|department|pod|tribe)\b", body, re.I):
+        return False  # "the Perception team": a team, not the employer
+    # named again as a proper noun: "Tunefield's squads", "at Tradepost", "Cantora makes"
+    return bool(re.search(rf"(?-i:\b{head}\b)", body))
 
 
 _HEADER_SMALL = {"or", "and", "in", "of", "the", "remote", "hybrid", "onsite", "on-site", "full-time", "part-time", "days", "three", "two", "a", "week", "office", "based", "within", "only"}

@@ -6,14 +6,23 @@
   small, general mechanism:
   * responsibility: cue lexicons for modeling and infrastructure work plus embedding similarity
     to prototype descriptions of both, summed over units with section weights. Clauses that hand
-    work to another team ("our platform team owns deployment") or rule it out ("you won't train
-    models") count for the other side.
+    work to another team ("our platform team owns deployment", "serving belongs to the search
+    infrastructure team") or rule it out ("you won't train models") count for the other side,
+    and a partner team's name ("ship models with the deployment team") is not a cue at all.
   * domains: cue lexicons per domain with section weights; negated clauses ("this role does not
-    involve LLMs") count against; a domain needs evidence in the job's own text.
-  * specialization: breadth and focus phrases, how many unrelated domains the duties span, and
-    (for infrastructure) how much of the ML lifecycle the duties cover.
-  * level: scope beats years, years beat titles: cross-team direction -> staff; graduate and
-    learning cues -> entry; else years of experience; else the title's level word.
+    involve LLMs") count against; a domain needs evidence in the job's own text: enough of it
+    across the posting, or one duty that names it outright (a strong cue, or two different
+    ambiguous cues agreeing in a clause about models), or the title naming it with the duties
+    backing it. An infrastructure job for "every model at the company" takes its domains from
+    the duties alone, not from the example products in its intro.
+  * specialization: breadth and focus phrases, how many unrelated domains the duties span (two
+    domains that only ever appear in the same duties, like an image and its caption, are one
+    problem), how many kinds of problem the duties list (items of a prose enumeration count one
+    by one), and (for infrastructure) how much of the ML lifecycle the duties cover.
+  * level: scope first: cross-team direction -> staff; graduate and close-mentorship cues ->
+    entry (whatever the title calls the job); leading a project and mentoring -> at least
+    senior. Otherwise the higher of the title's level word and the years asked for, since years
+    are the least a posting accepts ("Senior ... 3+ years" is senior).
   * focus: topic descriptions from corpus/topics.yaml embedded once; posting units embedded and
     matched to them, weighted by section, with the role's responsibility and domains as priors.
 - LLMRoleAnalyzer: the labels in structured output through any OpenAI-compatible endpoint, the
@@ -69,7 +78,10 @@ _CLAUSE_SPLIT = re.compile(r"\s*;\s*|\s+[—–]\s+|\s+-\s+|,\s+but\s+|\bbut\s+(
 _NEG = re.compile(
     r"\b(you|you['’]ll|this\s+role|the\s+role|this\s+job|the\s+job|this\s+position|this\s+team|it)\s+(will\s+not|won['’]?t|wouldn['’]?t|do\s+not|don['’]?t|does\s+not|doesn['’]?t|are\s+not|aren['’]?t|is\s+not|isn['’]?t|never|will\s+never)\b"
     r"|\b(you['’]ll|you\s+will)\s+not\b|\bnot\s+be\s+(\w+ing|the\s+one)\b"
-    r"|\b(does\s+not|doesn['’]?t|won['’]?t|will\s+not|do\s+not|don['’]?t)\s+(involve|include|require|touch|build|train|design|work\s+on|write|run|own|cover)\b"
+    # the bare form only where the subject is the job ("It doesn't involve", "Doesn't require"):
+    # "so budgets don't run out" rules nothing out for the person hired
+    r"|(?:^|(?<=\bit\s)|(?<=\bthis\s)|(?<=\bwhich\s)|(?<=\bthat\s)|(?<=\bwork\s)|(?<=\bjob\s)|(?<=\brole\s))"
+    r"(does\s+not|doesn['’]?t|won['’]?t|will\s+not|do\s+not|don['’]?t)\s+(involve|include|require|touch|build|train|design|work\s+on|write|run|own|cover)\b(?!\s+out\b)"
     r"|\bnot\s+(\w+ing)\b|\bthere\s+(is|are)\s+no\b|\bwhat\s+you\s+won['’]?t\s+do\b",
     re.I,
 )
@@ -95,7 +107,20 @@ _DELEG_ACTIVE = re.compile(
 )
 _SELF_SUBJECT = re.compile(r"^(?:our|your|this|the|a|my)\s+team$|^team$|you", re.I)
 _HELP_FROM = re.compile(r"\bhelp\s+from\s+(our|the|a)\b", re.I)
-_NEG, _NEG_REQ, _DELEG_PASSIVE, _HELP_FROM = (FastPattern(x) for x in (_NEG, _NEG_REQ, _DELEG_PASSIVE, _HELP_FROM))
+# "Serving belongs to the search infrastructure team", "deployment sits with the platform group"
+_DELEG_OWNER = re.compile(
+    r"\b(belongs?|belonging)\s+to\s+(the|our|a|an|their)\s+([\w&/-]+\s+){0,4}(team|group|org|squad|department)s?\b|"
+    r"\b(sits|lives|stays|rests)\s+with\s+(the|our|a|an|their)\s+([\w&/-]+\s+){0,4}(team|group|org|squad|department)s?\b|"
+    r"\bis\s+(the|our|a|an|their)\s+([\w&/-]+\s+){0,4}(team|group|org|squad|department)['’]s\s+(job|responsibility|remit|area)\b",
+    re.I,
+)
+_NEG, _NEG_REQ, _DELEG_PASSIVE, _HELP_FROM, _DELEG_OWNER = (FastPattern(x) for x in (_NEG, _NEG_REQ, _DELEG_PASSIVE, _HELP_FROM, _DELEG_OWNER))
+# A partner team's name ("ship models with the deployment team", "hand off to the ML platform
+# team") names someone else's work: its words are not cues for this job's own work.
+_PARTNER_TEAM = re.compile(
+    r"\b(with|alongside|to|from|by|for)\s+(the|our|a|an|their|your)\s+(?:[\w&/-]+\s+){1,4}?(team|group|squad|org|department)s?\b",
+    re.I,
+)
 _DELEG_ACTIVE = FastPattern(
     _DELEG_ACTIVE,
     require=("team", "group", "researchers", "scientists", "engineers", "modelers", "modellers", "firm", "partner", "colleagues", "department", "org"),
@@ -114,7 +139,7 @@ def clause_kind(c: str) -> str:
     m = _DELEG_ACTIVE.search(c, low)
     if m and not _SELF_SUBJECT.search(m.group("subj").strip()) and not re.search(r"\byou", m.group(0), re.I):
         return "deleg"
-    if _DELEG_PASSIVE.search(c, low) or _HELP_FROM.search(c, low):
+    if _DELEG_PASSIVE.search(c, low) or _HELP_FROM.search(c, low) or _DELEG_OWNER.search(c, low):
         return "deleg"
     if _NEG.search(c, low) or (_NEG_LEAD.search(c) and len(c.split()) <= 12):
         return "neg"
@@ -151,6 +176,9 @@ MODELING_CUES = _lex(
         (r"\bNDCG\b|\bAUC\b|\bprecision\b|\brecall\b|\bF1\b|\bRMSE\b|\bMAE\b|log\s+loss|confusion\s+matri|false\s+(accepts|rejects|positives|negatives)", 0.6),
         (r"\bresearch\b|\bscientists?\b|\bscience\b", 0.3),
         (r"\bmodel(ing|ling)\b", 0.5),
+        # "build the models that...", "develop ranking models": making models, not systems for them
+        (r"\b(build|develop|design|improve|create|prototype)(s|ing)?\s+(?:(?!for\b|to\b|around\b|behind\b|serving\b|infrastructure\b|platforms?\b|systems?\b|pipelines?\b|tooling\b)[\w-]+\s+){0,3}models?\b"
+         r"(?!\s+(serving|registry|deployment|infrastructure|platform|store|gateway|runtime|server))", 0.8),
         (r"\bscikit|\bpandas\b|statsmodels|LightGBM|XGBoost|\bSHAP\b|notebooks?\b", 0.4),
         (r"(?-i:\bR\b)(?!&)", 0.4),
         (r"\bPyTorch\b|\bTensorFlow\b|\bJAX\b", 0.3),
@@ -238,6 +266,8 @@ DOMAIN_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
     "ads": _dlex(
         [
             r"\bads?\b(?![-‐]hoc)|advertis|\bCTR\b|\bCVR\b|click[- ]through|\bauctions?\b|\bbid(s|ding|der)?\b|budget\s+pacing|\bpacing\b|reserve\s+prices?|floor\s+prices?|\bmediation\b",
+            r"\bboosted\s+(listings?|posts?|positions?|placements?|restaurants?|products?|slots?|results?)|\bfeatured\s+(placements?|listings?|slots?)|pay(s|ing)?\s+to\s+(appear|be\s+(shown|featured|promoted)|rank)\b|"
+            r"\bpac(e|es|ing)\s+(spend|budgets?|delivery)|\bauto-?bid\w*|retail\s+media",
             r"\bpromoted\b|\bsponsored\b|\bmoneti[sz]ation\b|paid\s+(acquisition|social|search|media|placements?|side)|\bcampaigns?\b|lookalike|\bROAS\b|\bCPA\b|\bCPC\b|\bCPM\b|user\s+acquisition",
             r"(customer|user|player|audience|shopper|member|guest)s?\s+segment|segment(ing|ation)?\s+(of\s+)?(customers|users|players|audiences|shoppers|members)|conversion\s+(prediction|rates?|probabilit\w+|models?)|click\s+(and|or)\s+(purchase|conversion)",
         ],
@@ -245,34 +275,43 @@ DOMAIN_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
     ),
     "nlp": _dlex(
         [
-            r"\bNLP\b|natural\s+language|\blanguage\s+(models?|technology|understanding)\b|\bLLMs?\b|large\s+language|\bBERT\b|\bGPT\b|\btokeni[sz]|free-text|\btext\s+(models?|data|classif\w*|extraction|mining|generation)",
+            r"\bNLP\b|natural\s+language|\blanguage\s+(models?|technology|understanding)\b|\bLLMs?\b|large\s+language|\bBERT\b|\bGPT\b|\btokeni[sz]|free-text|\btext\s+(models?|data|classif\w*|extraction|mining|generation|descriptions?|fields?)|hate\s+speech|\btoxic(ity)?\b|\bharassment\b",
             r"named\s+entit|entity\s+extraction|sentiment|summari[sz]ation|machine\s+translation|spelling\s+correction|chatbots?|conversational|retrieval[- ]augmented|\bRAG\b|\bprompts?\b|linguist",
             # a language task on text-like data: "a classifier that routes customer emails"
-            r"\b(classif\w*|extract\w*|rout(e|es|ing)|tag(s|ging)?|categori[sz]\w*|understand\w*|mining|summari[sz]\w*|pars(e|ing)|detect\w*)\b[^.;]{0,60}"
+            r"\b(classif\w*|extract\w*|rout(e|es|ing)|sort(s|ing)?|tag(s|ging)?|categori[sz]\w*|understand\w*|mining|summari[sz]\w*|pars(e|ing)|detect\w*)\b[^.;]{0,60}"
             r"\b(emails?|messages?|tickets?|reviews?|notes|documents?|invoices?|transcripts?|comments?|posts|chats?|conversations?|quer(y|ies)|descriptions?|text|reports|contracts?|articles?|letters)\b"
             r"|\b(emails?|messages?|tickets?|reviews?|notes|documents?|text|reports|transcripts?|contracts?|articles?|letters)\b[^.;]{0,40}\b(classif\w*|extract\w*|categori[sz]\w*)",
         ],
-        [r"\btext\b|\bdocuments?\b|\bmessages?\b|\bemails?\b|\breviews\b|\bnotes\b|\btickets?\b|\bwords?\b(?![- ]error)", r"\btransformers?\b|\bembeddings?\b|\bsemantic\b|\bintents?\b|\blanguages?\b"],
+        [r"\btext\b|\bdocuments?\b|\bmessages?\b|\bemails?\b|\breviews\b|\bnotes\b|\btickets?\b|\bwords?\b(?![- ]error)|\bcaptions?\b", r"\btransformers?\b|\bembeddings?\b|\bsemantic\b|\bintents?\b|\blanguages?\b"],
     ),
     "cv": _dlex(
         [
-            r"computer\s+vision|\b(image|video|visual)\s+(classification|segmentation|models?|recognition|understanding|data|representations?)|\bvision\s+(models?|transformers?|team|stack|systems?)",
-            r"object\s+detection|instance\s+segmentation|semantic\s+segmentation|panoptic|\bResNet\b|\bViT\b|\bpixels?\b|bounding\s+box|layout\s+(detection|models?)|(detection|segmentation)\s+(and|or)\s+(detection|segmentation)",
+            r"computer\s+vision|\b(image|video|visual|camera)\s+((or|and)\s+[\w-]+\s+)?(classification|segmentation|models?|recognition|understanding|data|representations?|streams?|frames?|feeds?)|\bvision\s+(models?|transformers?|team|stack|systems?)",
+            # medical imaging is image work: "head CT", "chest X-ray", "DICOM volumes"
+            r"medical\s+imag\w*|\bradiolog\w*|\bX-rays?\b|\bradiograph\w*|mammogra\w*|\bDICOM\b|(?-i:\bCT\b|\bMRI\b)|whole[- ]slide|histopatholog\w*|\bultrasound\b",
+            # text read off pictures, frames of video, depth images
+            r"on-screen\s+text|scene\s+text|shot[- ](boundary|change|detection)|scene[- ](boundary|change|detection)|video\s+frames?|\bkeyframes?\b|depth\s+(images?|maps?)|"
+            r"\b(networks?|models?|CNNs?|classifiers?|learning)\s+(on|for|from|over)\s+([\w-]+\s+){0,2}(images|imagery|photos|videos?|frames)\b|"
+            r"\bsegmentation\s+(and|or)\s+classification\b",
+            r"object\s+detection|instance\s+segmentation|semantic\s+segmentation|panoptic|\bResNet\b|\bViT\b|\bpixels?\b|bounding\s+box|layout\s+(detection|models?)|(detection|segmentation|tracking)\s+(and|or|&)\s+(detection|segmentation|tracking)",
             r"camera-based|\bimages?\b[^.;]{0,40}\b(detect|classif|segment)\w*|\b(detect|classif|segment)\w*[^.;]{0,40}\bimages?\b",
         ],
-        [r"\bimages?\b|\bimagery\b|\bphotos?\b|\bscans?\b|\bscanned\b|\bCNNs?\b|convolutional", r"\bcameras?\b|\bRGB\b|\bdepth\s+camera|hyperspectral|\bdrones?\b", r"\bvideos?\b|\bvisual\b|\bvision\b|\bOCR\b", r"\bdetection\b|\bsegmentation\b(?!\s+(of\s+)?(customers|users|players))"],
+        [r"\bimages?\b|\bimagery\b|\bphotos?\b|\bscans?\b|\bscanned\b|\bCNNs?\b|convolutional", r"\bcameras?\b|\bRGB\b|\bdepth\s+camera|hyperspectral|\bdrones?\b", r"\bvideos?\b|\bvisual\b|\bvision\b|\bOCR\b|\bthumbnails?\b|point[- ]clouds?", r"\bdetection\b|\bsegmentation\b(?!\s+(of\s+)?(customers|users|players))"],
     ),
     "autonomy": _dlex(
         [
             r"self-driving|autonomous\s+(vehicles?|driving|miles|trucks?|cars?|systems?|robots?)|\brobotaxis?\b|\bAV\b|\bADAS\b|\blidar\b|\bradar\b|sensor\s+fusion|multi-sensor",
-            r"\bdrive\s+logs?\b|\brobots?\b|\brobotic(s)?\b|\bgrasp(ing|\s+(points?|planning|detection|prediction|poses?))\b|\bSLAM\b|motion\s+(prediction|planning|forecasting)|behaviou?r\s+prediction|\bdriving\b",
+            r"\bdrive\s+logs?\b|\brobots?\b|\brobotic(s)?\b|\bgrasp(ing|\s+(points?|planning|detection|prediction|poses?))\b|\bSLAM\b|(motion|trajectory|trajectories)\s+(prediction|planning|forecasting)|behaviou?r\s+prediction|\bdriving\b|\bautonomy\s+(stack|engineer\w*|team|software|systems?)\b",
+            # perception is a robot's or a vehicle's (not a brand's); ROS, grippers, on-robot compute
+            r"(?<!brand\s)(?<!customer\s)(?<!public\s)(?<!user\s)\bperception\b(?!\s+of\b)|\bROS\s*2?\b|\bJetson\b|on-(robot|vehicle|board)\b|\bgrippers?\b|\bmanipulat(ion|or)\b|"
+            r"\b(detection|tracking|perception|prediction)\b[^.;]{0,40}\b(for|on|in)\s+(our|the)?\s*(vehicles?|cars?|robots?|trucks?|drones?)\b",
         ],
         [r"\bperception\b|\btracking\b|\blocali[sz]ation\b|\bsensors?\b", r"\bvehicles?\b|\bpedestrians?\b|\bsidewalks?\b|\bcyclists?\b|\bdrives\b", r"\bfleet\b|\b(path|route|trajectory)\s+planning\b|\bembedded\b"],
     ),
     "tabular": _dlex(
         [
             r"\bforecast(s|ing|er|ers)?\b|time[- ]series|demand\s+(forecast\w*|planning|prediction|models?)|price\s+elasticity|\belasticit|\bmarkdowns?\b|pricing\s+(models?|optimi\w+)",
-            r"\bfraud(ulent|sters?)?\b|\bscams?\b|credit\s+risk|default\s+risk|probability[- ]of[- ]default|\bchurn\b|\bLTV\b|lifetime\s+value|underwrit|delinquen|readmission|no-show|chargebacks?",
+            r"\bfraud(ulent|sters?)?\b|\bscams?\b|credit\s+risk|default\s+risk|probability[- ]of[- ]default|\bchurn\b|\bLTV\b|lifetime\s+value|underwrit|delinquen|readmission|no-show|chargebacks?|paid\s+late|pay\s+late|late\s+pay\w*|overdue|past[- ]due",
             r"\btabular\b|structured\s+data|\bpropensity|\bsurvival\b|(claim|loss)[- ](severity|ratios?|cost)|\boccupancy\b|cancell?(ed|ation)s?|risk\s+(scor\w*|models?)|\bETA\b|\bvaluation",
         ],
         [
@@ -283,7 +322,7 @@ DOMAIN_CUES: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {
     ),
     "speech": _dlex(
         [
-            r"\bspeech\b|\bASR\b|\bTTS\b|text[- ]to[- ]speech|\bacoustic\b|wake[- ]word|keyword\s+spotting|spectrogram|log-mel|word[- ]error[- ]rate|\bWER\b|\bCTC\b|\btransducer\b",
+            r"(?<!hate\s)(?<!free\s)(?<!toxic\s)\bspeech\b(?!\s+(acts?|polic(y|ies)))|\bASR\b|\bTTS\b|text[- ]to[- ]speech|\bacoustic\b|wake[- ]word|keyword\s+spotting|spectrogram|log-mel|word[- ]error[- ]rate|\bWER\b|\bCTC\b|\btransducer\b",
             r"speaker\s+(identification|recognition|diari[sz]ation|verification)|\bdictation\b|transcri(be|bes|bing|ption|ptions)\b|\bvocoder\b|voice\s+(assistants?|models?|recognition|ordering|interfaces?|commands?|cloning)|\bspoken\b",
         ],
         [r"\baudio\b|\bvoices?\b|\bsound\b|phone\s+calls?|\bcalls\b"],
@@ -306,11 +345,24 @@ def domain_hits(clause: str, strong_out: set | None = None) -> dict[str, float]:
             if ml is None:
                 ml = bool(_ML_CONTEXT.search(clause, low))
             hits += [WEAK if ml else WEAK_NO_CONTEXT] * len(wk)
+            if ml and len(wk) >= 2 and strong_out is not None:
+                # two different ambiguous cues agreeing in a clause about models ("tracking"
+                # and "vehicles", "ranking" and "search") name the domain as well as one strong cue
+                strong_out.add(d)
         if hits:
             hits.sort(reverse=True)
             out[d] = min(1.5, hits[0] + 0.5 * sum(hits[1:]))
     return out
 
+
+# "every model at the company", "all of our models", "models across the org": a general platform
+_PLATFORM_WIDE = FastPattern(
+    r"\b(every|all|any)\s+(of\s+)?(our\s+|the\s+)?(ML\s+|machine\s+learning\s+)?models?\b(?!\s+(change|update|version|release))|"
+    r"\bmodels?\s+(across|throughout)\s+the\s+(company|org\w*|business)|\bevery\s+(ML\s+|product\s+|data\s+science\s+)?team['’]?s?\s+models"
+)
+_TEXT_IN_PICTURES = FastPattern(
+    r"on-screen\s+text|scene\s+text|\bOCR\b|text\s+(detection|recognition|regions?)\b|text\s+(in|on|from)\s+(images|photos|video|frames|scans)"
+)
 
 # domains that often co-occur in one focused job (a search role uses language models, a robot
 # perceives through cameras); they do not make a job broad
@@ -319,13 +371,14 @@ DOMAIN_AFFINITY = ({"cv", "autonomy"}, {"recsys", "nlp"}, {"recsys", "ads"}, {"s
 # specialization phrases
 _BROAD = _lex(
     [
-        (r"wear(ing)?\s+many\s+hats|many\s+hats", 2.0),
+        (r"wear(ing)?[\s-]+many[\s-]+hats|many[\s-]+hats", 2.0),
         (r"(rather\s+than|not|instead\s+of|no)\s+(just\s+)?(a\s+|one\s+|any\s+)?(single|one)\s+(model|component|product|problem|area|surface|system)", 2.0),
         (r"wide\s+range|broad\s+(toolkit|range|set|mix)|variety\s+of|many\s+(kinds|different)|several\s+(quite\s+)?(different|kinds)|more\s+than\s+one\s+(kind|area)|different\s+problems?|each\s+with\s+a\s+different", 1.5),
         (r"(several|various|multiple|different|diverse|range\s+of)\s+(\w+\s+){0,2}(problems|projects|use\s+cases|business\s+areas|domains|model\s+types)|problems\s+across\s+the|"
          r"whatever\s+(problems?|the\s+model|comes)|every\s+(quantitative\s+)?question|across\s+the\s+(whole|entire)\s+(business|company|platform|lifecycle|stack)|across\s+all\s+of\s+it|end[- ]to[- ]end\s+(ML\s+)?lifecycle", 1.5),
         (r"general[- ]purpose|whole\s+platform|across\s+(several|many|multiple)\s+(areas|problems|domains)|\brotations?\b|\brotat(e|es|ing)\s+(across|through|between)|client\s+projects|several\s+kinds", 1.2),
         (r"\bgeneralist\b|full[- ]stack", 1.5),
+        (r"\bad[- ]hoc\s+(questions|analys[ie]s|requests|projects)", 1.0),
         (r"rather\s+(you\s+)?learn\s+a\s+broad|than\s+go\s+deep", 1.5),
     ]
 )
@@ -340,7 +393,7 @@ _FOCUSED = _lex(
 # broad even inside one domain ("forecasts, elasticity and store clustering")
 _PROBLEM_FAMILIES: dict[str, FastPattern] = {
     "forecasting": FastPattern(r"\bforecast\w*|\bdemand\b|time[- ]series|\boccupancy\b|\barrivals\b"),
-    "pricing": FastPattern(r"\bpric(e|es|ing)\b|elasticit\w*|\bmarkdowns?\b"),
+    "pricing": FastPattern(r"\bpric(e|es|ing)\b|elasticit\w*|\bmarkdowns?\b|\bpromotions?\b|\bdiscount(s|ing)?\b"),
     "risk": FastPattern(r"\bfraud\w*|\brisk\b|\bdefaults?\b|\bcredit\b|delinquen\w*|\bscams?\b|\babuse\b|anomal\w+|suspicious|chargebacks?"),
     "customer": FastPattern(r"\bchurn\b|\bretention\b|\blapse\b|lifetime\s+value|\bLTV\b|propensity|cancel\w*|no-show|readmission|\buplift\b"),
     "segmentation": FastPattern(
@@ -354,6 +407,8 @@ _PROBLEM_FAMILIES: dict[str, FastPattern] = {
     "speech": FastPattern(r"\bspeech\b|\baudio\b|\bASR\b|\bvoice\s+(assistants?|recognition|models?|ordering|interfaces?)"),
     "autonomy": FastPattern(r"\brobot\w*|\blidar\b|self-driving|\bsensors?\b"),
 }
+
+_ENUM_SPLIT = re.compile(r",\s+(?:and\s+|or\s+)?|;\s+")
 
 # lifecycle stages an infrastructure job may span
 _STAGES: dict[str, FastPattern] = {
@@ -376,7 +431,7 @@ _WORDNUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "sev
 _YEARS = re.compile(
     rf"(?P<pre>\b(at\s+least|minimum\s+(of\s+)?|more\s+than|over|roughly|about|around|approximately|up\s+to)\s+)?"
     rf"\b(?P<lo>{_NUM})\s*(?:(?P<plus>\+|\s+plus)|\s*(?:[-–—]|to)\s*(?P<hi>{_NUM})\s*\+?)?\s*(?:years?|yrs?)['’]?"
-    rf"(?P<post>\s+(of\s+|in\s+|as\s+|building|working|running|doing|hands-on|professional|industry|relevant|applied|experience|software|engineering|data|ML|machine)|\s*\))?",
+    rf"(?P<post>\s+(of\s+|in\s+|as\s+|(building|working|running|doing)(?=\s+\w)|hands-on|professional|industry|relevant|applied|experience|software|engineering|data|ML|machine)|\s*\))?",
     re.I,
 )
 _YEARS_NOT_EXPERIENCE = re.compile(r"(next|last|past|first|within\s+the|over\s+the|in\s+the|for\s+the|this)\s+$", re.I)
@@ -385,16 +440,22 @@ _YEARS_FOREIGN = re.compile(rf"\b(?P<lo>{_NUM}|\d{{1,2}})\s*(\+|[-–]\s*\d{{1,2
 
 _STAFF_SCOPE = _lex(
     [
-        (r"\bset(s|ting)?\s+(the\s+)?(overall\s+)?(technical|modeling|modelling|engineering|architectural|research|scientific)?\s*(direction|strategy|vision)\b", 2.0),
-        (r"(direction|strategy|architecture|roadmap|technical\s+leadership|influenc\w*|standards)\b[^.;]{0,80}\bacross\s+(\w+\s+){0,4}(teams|organi[sz]ations?|the\s+org|the\s+company|business\s+units|groups)", 2.0),
-        (r"\b(organi[sz]ation|org|company)[- ]wide\b|\bcross-team\b|\bmulti-team\b|across\s+(several|multiple|many)\s+teams", 1.5),
+        # "set the technical direction", "set its evaluation strategy": owning direction, not following it
+        (r"\bset(s|ting)?\s+(the\s+|its\s+|our\s+|their\s+|a\s+)?(overall\s+|long[- ]term\s+)?(technical|modeling|modelling|engineering|architectural|research|scientific|evaluation|platform|ML|data)?\s*(direction|strategy|vision)\b", 2.0),
+        (r"(direction|strategy|architecture|roadmap|technical\s+leadership|influenc\w*|standards)\b[^.;]{0,80}\bacross\s+(\w+\s+){0,4}(teams|organi[sz]ations?|the\s+org|the\s+company|business\s+units|groups|squads|product\s+(lines|areas))", 2.0),
+        (r"\b(organi[sz]ation|org|company)[- ]wide\b|\bcross-team\b|\bmulti-team\b|across\s+(several|multiple|many|all)\s+(\w+\s+)?(teams|squads|groups)|"
+         r"\bevery\s+(\w+\s+){0,3}(in|at|across)\s+(the\s+)?(company|organi[sz]ation|org)\b", 1.5),
+        # getting other teams' leads to adopt a plan; reviewing every team's designs
+        (r"\b(align|get|bring|convince|influence|persuade)\b[^.;]{0,50}\btech(nical)?\s+leads\b|"
+         r"\breview(s|ing)?\s+(\w+\s+){0,2}(designs?|architectures?)\s+(from|across|for)\s+(all|every|several|multiple|other)\b", 1.5),
+        (r"\bother\s+teams\s+(come|turn|look)\s+to\b|\bhow\s+(several|multiple|many|other)\s+teams\s+work\b", 1.0),
         (r"mentor(ing)?\s+(the\s+)?(senior|lead|staff|team\s+leads|tech\s+leads)", 1.5),
         (r"executive\s+(committee|reviews?|leadership)|\bmulti-year\b|\bVP\b|directors", 0.7),
     ]
 )
 _SENIOR_SCOPE = _lex(
     [
-        (r"\blead(s|ing)?\s+(\w+\s+){0,3}(projects?|efforts|initiatives|workstreams)|\bled\s+(a|at\s+least\s+one|an?\s+\w+|the)\s+(\w+\s+){0,3}(projects?|efforts)", 1.0),
+        (r"\blead(s|ing)?\s+(\w+\s+){0,3}(projects?|efforts|initiatives|workstreams?)|\bled\s+(a|at\s+least\s+one|an?\s+\w+|the)\s+(\w+\s+){0,3}(projects?|efforts)", 1.0),
         (r"\bmentor(s|ing|ed)?\s+(two|three|a\s+few|several|junior|other|engineers|scientists|the\s+team)|\bcoach(es|ing)?\s+(two|three|junior)", 1.0),
         (r"technical\s+lead|tech\s+lead|\bown\s+the\s+(\w+\s+){0,2}roadmap", 0.8),
     ]
@@ -408,8 +469,9 @@ _ENTRY = _lex(
     ]
 )
 _TITLE_LEVEL = (
-    ("staff", re.compile(r"\b(staff|principal|distinguished|head\s+of|director|lead)\b", re.I)),
-    ("senior", re.compile(r"\b(senior|sr\.?)\b", re.I)),
+    ("staff", re.compile(r"\b(staff|principal|distinguished|head\s+of|director)\b", re.I)),
+    # "Lead" is a senior title on its own; cross-team scope in the duties makes it staff
+    ("senior", re.compile(r"\b(senior|sr\.?|lead)\b", re.I)),
     ("entry", re.compile(r"\b(junior|jr\.?|associate|graduate|new\s+grad|intern|entry|early\s+career|apprentice)\b", re.I)),
     ("mid", re.compile(r"\b(mid-level|intermediate)\b|\b(II)\b", re.I)),
 )
@@ -664,7 +726,7 @@ class OfflineRoleAnalyzer:
 
         resp, rfeats, r_evidence = self._responsibility(units, kinds, vecs, weights, anchors, title_unit)
         feats.update(rfeats)
-        domains, dfeats, d_evidence = self._domains(units, kinds, weights, parsed.title)
+        domains, dfeats, d_evidence = self._domains(units, kinds, weights, parsed.title, resp)
         feats.update(dfeats)
         level, lfeats, l_reason = self._level(units, parsed)
         feats.update(lfeats)
@@ -704,6 +766,8 @@ class OfflineRoleAnalyzer:
         best_ev: tuple[float, str] = (0.0, "")
         for u, ks, w in zip(units, kinds, weights):
             for c, k in zip(clauses(u.text), ks):
+                if k == "pos" and ("team" in c or "group" in c or "squad" in c or " org" in c or "department" in c):
+                    c = _PARTNER_TEAM.sub(" ", c)
                 lc = fold(c)
                 m = sum(wt for pat, wt in MODELING_CUES if pat.search(c, lc))
                 i = sum(wt for pat, wt in INFRA_CUES if pat.search(c, lc))
@@ -730,17 +794,27 @@ class OfflineRoleAnalyzer:
         return resp, {"infra_lex": infra_lex, "model_lex": model_lex, "emb": emb, "resp_score": score}, best_ev[1]
 
     # domains ------------------------------------------------------------------------------
-    def _domains(self, units, kinds, weights, title_text: str = ""):
+    def _domains(self, units, kinds, weights, title_text: str = "", resp: str = "modeling"):
         p = self.params
         scores = {d: 0.0 for d in DOMAINS}
+        duty_scores = {d: 0.0 for d in DOMAINS}  # from the duties list alone
         anchored: set[str] = set()
         evidence: dict[str, tuple[float, str]] = {}
-        items = [(u.text, ks, w) for u, ks, w in zip(units, kinds, weights)]
+        unit_domains: list[set[str]] = []  # per duty unit, the domains it names
+        title_named: set[str] = set()  # domains the title names outright ("Autonomy Engineer")
+        platform_wide = False
+        items = [(u.text, ks, w, u.section) for u, ks, w in zip(units, kinds, weights)]
         if title_text:
-            items.append((title_text, [clause_kind(c) for c in clauses(title_text)], SECTION_WEIGHT["title"]))
-        for text, ks, w in items:
+            items.append((title_text, [clause_kind(c) for c in clauses(title_text)], SECTION_WEIGHT["title"], "title"))
+        for text, ks, w, section in items:
             if w <= 0:
                 continue
+            named: set[str] = set()
+            if section == "title":
+                for c in clauses(text):
+                    domain_hits(c, title_named)
+            if section in ("duties", "role") and _PLATFORM_WIDE.search(text):
+                platform_wide = True
             # in a unit about speech, "language models" are the recogniser's language models
             lt = fold(text)
             speech_unit = any(pat.search(text, lt) for pat in DOMAIN_CUES["speech"][0])
@@ -757,6 +831,9 @@ class OfflineRoleAnalyzer:
                     for other in ("recsys", "tabular"):
                         if other in per:
                             per[other] *= 0.3
+                # text read off images or video frames (on-screen text, OCR) is vision work
+                if "nlp" in per and _TEXT_IN_PICTURES.search(c):
+                    per["nlp"] *= 0.3
                 # the language model of a speech recogniser is speech work
                 if per.get("speech", 0) >= 1.0 and "nlp" in per:
                     per["nlp"] *= 0.3
@@ -767,10 +844,26 @@ class OfflineRoleAnalyzer:
                     # work handed to another team still names the models the job is built for
                     f = p.deleg_domain if k in ("deleg", "negreq") else 1.0
                     scores[d] += f * w * sc
+                    if section == "duties":
+                        duty_scores[d] += f * w * sc
                     if d in strong and sc >= 0.9 and w >= 0.9:
                         anchored.add(d)  # named outright in the duties
+                    if k == "pos" and sc >= 0.7:
+                        named.add(d)
                     if f * w * sc > evidence.get(d, (0.0, ""))[0]:
                         evidence[d] = (f * w * sc, c.strip())
+            if w >= 0.9 and section != "title" and named:
+                unit_domains.append(named)
+        # The title's domain counts like a duty's when the duties back it: "Speech Platform
+        # Engineer" whose duties mention audio. A title alone decides nothing.
+        for d in title_named:
+            if any(d in ds for ds in unit_domains):
+                anchored.add(d)
+        if resp == "infrastructure" and platform_wide:
+            # A platform for every model at the company: the teams and products it names in its
+            # intro are examples, not the job's domain; only what the duties themselves are
+            # built for counts.
+            scores = duty_scores
         top = max(scores.values()) if scores else 0.0
         # a domain needs evidence across the posting, or one duty that names it outright (a list
         # of unrelated problems names each domain once)
@@ -780,7 +873,12 @@ class OfflineRoleAnalyzer:
             if (scores[d] >= p.domain_threshold and scores[d] >= p.domain_rel * top)
             or (d in anchored and scores[d] >= p.domain_anchor_threshold and scores[d] >= p.domain_anchor_rel * top)
         ]
-        feats = {"domain_scores": {d: round(s, 2) for d, s in scores.items()}, "domain_anchored": sorted(anchored)}
+        feats = {
+            "domain_scores": {d: round(s, 2) for d, s in scores.items()},
+            "domain_anchored": sorted(anchored),
+            "domain_units": unit_domains,
+            "platform_wide": platform_wide,
+        }
         return chosen, feats, {d: _short(e[1], 90) for d, e in evidence.items()}
 
     # level --------------------------------------------------------------------------------
@@ -800,20 +898,25 @@ class OfflineRoleAnalyzer:
                 break
         feats = {"staff_scope": staff, "senior_scope": senior, "entry_cues": entry, "years": years, "title_level": title_level}
         y = years[0] if years else None
-        if staff >= 2.0 and (y is None or y >= 5):
+        # Scope first: what the job says the person will do outranks the title and the years.
+        if staff >= 2.0 and (y is None or y >= 5 or title_level == "staff"):
             return "staff", feats, f"scope: sets direction across teams (staff cues {staff:.1f})" + (f"; {y}+ years" if y else "")
-        if y is not None and y >= 8:
-            return "staff", feats, f"asks for {y}+ years of experience"
         if entry >= 1.5 and (y is None or y <= 2):
-            return "entry", feats, "graduate / early-career cues" + (f"; {y} years" if y is not None else "")
-        if y is not None:
-            if y <= 1:
-                return "entry", feats, f"asks for {y} years of experience"
-            if y >= 5:
-                return "senior", feats, f"asks for {y}+ years of experience"
-            return "mid", feats, f"asks for {y}+ years of experience"
-        if title_level:
-            return title_level, feats, f"the title says {title_level}"
+            return "entry", feats, "graduate / early-career cues" + (f"; {y} years" if y is not None else "") + (
+                f" (the title's {title_level!r} is the company's name for an entry-level job)" if title_level not in (None, "entry") else ""
+            )
+        years_level = None if y is None else "entry" if y <= 1 else "mid" if y < 5 else "senior" if y < 8 else "staff"
+        if senior >= 2.0 and (y is None or y >= 3):
+            # leads a project and mentors people: senior, whatever the minimum years
+            lvl = _max_level("senior", years_level, title_level)
+            return lvl, feats, "leads projects and mentors" + (f"; {y}+ years" if y is not None else "")
+        # Years are the least the posting accepts, so they are a floor: "Senior ... 3+ years" is
+        # a senior job open to people with three years; a level word in the title raises it.
+        if years_level or title_level:
+            lvl = _max_level(years_level, title_level)
+            if title_level and lvl == title_level and title_level != years_level:
+                return lvl, feats, f"the title says {title_level}" + (f" ({y}+ years is the minimum it accepts)" if y is not None else "")
+            return lvl, feats, f"asks for {y}+ years of experience"
         if staff >= 1.5:
             return "staff", feats, "cross-team scope"
         if senior >= 1.0:
@@ -839,6 +942,22 @@ class OfflineRoleAnalyzer:
                     break
             else:
                 groups.append({d})
+        # two domains named together in every duty that names the rarer one are one problem seen
+        # through two kinds of data (an image with its caption), not two jobs
+        per_unit = dfeats.get("domain_units", [])
+        merged = True
+        while merged and len(groups) > 1:
+            merged = False
+            for i in range(len(groups)):
+                for j in range(i + 1, len(groups)):
+                    ui = [k for k, ds in enumerate(per_unit) if ds & groups[i]]
+                    uj = [k for k, ds in enumerate(per_unit) if ds & groups[j]]
+                    if ui and uj and (set(ui) <= set(uj) or set(uj) <= set(ui)):
+                        groups[i] |= groups.pop(j)
+                        merged = True
+                        break
+                if merged:
+                    break
         spread = len(groups)
         stages, families = set(), set()
         for u, w, ks in zip(units, weights, kinds):
@@ -853,6 +972,13 @@ class OfflineRoleAnalyzer:
                     fams = [f for f, pat in _PROBLEM_FAMILIES.items() if pat.search(u.text, lw)]
                     if len(fams) == 1:
                         families.add(fams[0])
+                    elif len(fams) > 1 and not u.bullet:
+                        # a sentence of prose that lists problems ("forecast demand, estimate
+                        # promotions, and flag suspicious returns") names one problem per item
+                        for item in _ENUM_SPLIT.split(u.text):
+                            fi = [f for f, pat in _PROBLEM_FAMILIES.items() if pat.search(item)]
+                            if len(fi) == 1 and len(item.split()) >= 3:
+                                families.add(fi[0])
         score = broad - focused
         if spread >= 2:
             score += 1.5
@@ -986,6 +1112,11 @@ def evidence_phrase(unit_text: str, keys: list[str], cue: FastPattern | None = N
     while len(words) > 2 and text[words[0][0] : words[0][1]].lower() in _EDGE_WORDS:
         words = words[1:]
     return text[words[0][0] : words[-1][1]].strip(".;:,( ").strip()
+
+
+def _max_level(*levels: str | None) -> str:
+    got = [lv for lv in levels if lv]
+    return max(got, key=LEVELS.index) if got else "mid"
 
 
 def extract_years(texts: list[str]) -> list[int]:
