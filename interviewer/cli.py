@@ -55,7 +55,13 @@ def _global(
     _state["verbose"] = verbose
     ctx.obj = Services(Overrides(base_url=base_url, model=model, profile=profile, offline=offline), verbose=verbose)
     if ctx.invoked_subcommand is None:
-        typer.echo(ctx.get_help())
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            # Bare `interviewer` in a terminal opens the home screen; piped, it prints the help.
+            cmd = ctx.command.get_command(ctx, "practice")
+            defaults = {p.name: p.get_default(ctx) for p in cmd.params}
+            ctx.invoke(cmd.callback, **{**defaults, "home": True})
+        else:
+            typer.echo(ctx.get_help())
 
 
 def emit_json(data: Any) -> None:
@@ -230,7 +236,7 @@ def practice(
     if resume is not None:
         from interviewer.rounds.engine import SessionEngine
 
-        engine = SessionEngine.resume(svc.journal, svc.bank, svc.grading, resume, interviewer=svc.interviewer)
+        engine = SessionEngine.resume(svc.journal, svc.bank, svc.grading, resume, interviewer=svc.interviewer, usage=svc.llm.usage if svc.llm is not None else None)
     elif not home:
         try:
             engine = svc.new_engine(round=round if (round or not profile) else None, mode=mode, profile=profile, questions=questions, minutes=minutes, question_minutes=question_minutes, due=due, seed=seed)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -157,6 +158,7 @@ class Journal:
     def __init__(self, path: Path | None = None):
         self.path = Path(path) if path else journal_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
         try:
             self.db = sqlite3.connect(self.path, timeout=5.0, check_same_thread=False, isolation_level=None)
             self.db.row_factory = sqlite3.Row
@@ -212,14 +214,17 @@ class Journal:
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        else:
-            self.db.execute("COMMIT")
+        # One connection serves the UI thread (drafts as typed) and grading workers: a statement
+        # from one thread must never land inside another thread's open transaction.
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            else:
+                self.db.execute("COMMIT")
 
     # -- sessions ----------------------------------------------------------------------------
     def start_session(self, mode: str, rounds: list[str], profile: RoleProfile | None = None, endpoint: str | None = None, model: str | None = None, state: dict | None = None) -> int:
@@ -231,14 +236,16 @@ class Journal:
             return int(cur.lastrowid)
 
     def save_state(self, session_id: int, state: dict) -> None:
-        self.db.execute("UPDATE sessions SET state = ? WHERE id = ?", (json.dumps(state), session_id))
+        with self._lock:
+            self.db.execute("UPDATE sessions SET state = ? WHERE id = ?", (json.dumps(state), session_id))
 
     def finish_session(self, session_id: int, summary: dict | None = None, status: str = "finished") -> None:
-        self.db.execute(
-            "UPDATE sessions SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
-            (time.time(), status, json.dumps(summary or {}), session_id),
-        )
-        self.db.execute("DELETE FROM drafts WHERE session_id = ?", (session_id,))
+        with self.tx():
+            self.db.execute(
+                "UPDATE sessions SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
+                (time.time(), status, json.dumps(summary or {}), session_id),
+            )
+            self.db.execute("DELETE FROM drafts WHERE session_id = ?", (session_id,))
 
     def unfinished_sessions(self) -> list[dict]:
         rows = self.db.execute("SELECT * FROM sessions WHERE status = 'active' ORDER BY id DESC").fetchall()
@@ -285,11 +292,12 @@ class Journal:
 
     # -- drafts: saved as typed, so ctrl+q or a crash loses nothing ---------------------------
     def save_draft(self, session_id: int, question_id: str, text: str) -> None:
-        self.db.execute(
-            "INSERT INTO drafts(session_id, question_id, text, updated_at) VALUES (?,?,?,?) "
-            "ON CONFLICT(session_id, question_id) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at",
-            (session_id, question_id, text, time.time()),
-        )
+        with self._lock:
+            self.db.execute(
+                "INSERT INTO drafts(session_id, question_id, text, updated_at) VALUES (?,?,?,?) "
+                "ON CONFLICT(session_id, question_id) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at",
+                (session_id, question_id, text, time.time()),
+            )
 
     def draft(self, session_id: int, question_id: str) -> str | None:
         row = self.db.execute("SELECT text FROM drafts WHERE session_id = ? AND question_id = ?", (session_id, question_id)).fetchone()
@@ -305,7 +313,9 @@ class Journal:
             aid = int(cur.lastrowid)
             self.db.executemany("INSERT INTO answer_topics(answer_id, topic) VALUES (?,?)", [(aid, t) for t in question.topics])
             self.db.executemany("INSERT INTO answer_domains(answer_id, domain) VALUES (?,?)", [(aid, d) for d in question.domains])
-            self.db.execute("DELETE FROM drafts WHERE session_id = ? AND question_id = ?", (session_id, question.id))
+            # Drafts are kept per turn ("qid#0", "qid#1", ...): the submitted question's all go.
+            prefix = question.id + "#"
+            self.db.execute("DELETE FROM drafts WHERE session_id = ? AND (question_id = ? OR substr(question_id, 1, ?) = ?)", (session_id, question.id, len(prefix), prefix))
         return aid
 
     def record_grade(self, answer_id: int, grade: Grade, *, schedule: bool = True) -> None:
@@ -354,11 +364,12 @@ class Journal:
         card = Card.from_dict(json.loads(row[0])) if row else Card()
         now = now or datetime.now(timezone.utc)
         card, _ = Scheduler(enable_fuzzing=False).review_card(card, self._rating(score), review_datetime=now)
-        self.db.execute(
-            "INSERT INTO cards(question_id, card, due, last_score) VALUES (?,?,?,?) "
-            "ON CONFLICT(question_id) DO UPDATE SET card = excluded.card, due = excluded.due, last_score = excluded.last_score",
-            (question_id, json.dumps(card.to_dict()), card.due.timestamp(), score),
-        )
+        with self._lock:
+            self.db.execute(
+                "INSERT INTO cards(question_id, card, due, last_score) VALUES (?,?,?,?) "
+                "ON CONFLICT(question_id) DO UPDATE SET card = excluded.card, due = excluded.due, last_score = excluded.last_score",
+                (question_id, json.dumps(card.to_dict()), card.due.timestamp(), score),
+            )
 
     def due_questions(self, now: datetime | None = None, limit: int = 50) -> list[dict]:
         ts = (now or datetime.now(timezone.utc)).timestamp()

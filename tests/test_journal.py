@@ -804,3 +804,46 @@ def test_check_draft_rescales_to_halves_summing_to_ten():
             for b in range(len(pts)):
                 assert pts[a] <= pts[b] or out[a] >= out[b], (pts, out)
     assert rescale_points([4, 3, 3]) == [4, 3, 3]
+
+
+def test_submitting_an_answer_clears_every_turn_draft_of_that_question(tmp_path, bank):
+    j = Journal(tmp_path / "j.sqlite")
+    q = next(iter(bank.questions.values()))
+    sid = j.start_session("practice", [q.round])
+    j.save_draft(sid, f"{q.id}#0", "first turn")
+    j.save_draft(sid, f"{q.id}#1", "follow-up turn")
+    j.save_draft(sid, "other.question#0", "keep me")
+    j.record_answer(sid, q, "first turn", 30.0)
+    assert j.draft(sid, f"{q.id}#0") is None and j.draft(sid, f"{q.id}#1") is None
+    assert j.draft(sid, "other.question#0") == "keep me"
+
+
+def test_a_draft_saved_while_another_thread_holds_a_transaction_is_not_rolled_back_with_it(tmp_path, bank):
+    import threading
+
+    j = Journal(tmp_path / "j.sqlite")
+    q = next(iter(bank.questions.values()))
+    sid = j.start_session("practice", [q.round])
+    inside, release = threading.Event(), threading.Event()
+
+    def failing_write():
+        try:
+            with j.tx():
+                j.db.execute("UPDATE sessions SET mode = 'mock' WHERE id = ?", (sid,))
+                inside.set()
+                release.wait(5)
+                raise RuntimeError("grading failed")
+        except RuntimeError:
+            pass
+
+    t = threading.Thread(target=failing_write)
+    t.start()
+    assert inside.wait(5)
+    saver = threading.Thread(target=j.save_draft, args=(sid, f"{q.id}#0", "typed while grading"))
+    saver.start()
+    saver.join(0.2)
+    release.set()
+    t.join(5)
+    saver.join(5)
+    assert j.draft(sid, f"{q.id}#0") == "typed while grading"
+    assert j.session(sid)["mode"] == "practice"  # the failed transaction rolled back, alone

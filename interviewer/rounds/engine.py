@@ -5,13 +5,21 @@ tests never sleep; the TUI calls `tick()` from a timer and acts on the events it
 state change is written to the journal as it happens (drafts as typed, answers on submit, the
 position in the session), so a closed terminal or a crash loses nothing and `resume()` picks up
 where the candidate was.
+
+Follow-ups in LLM mode stream: `submit(..., stream=True)` records the answer and returns
+{"next": "follow_up", "stream": True}; the caller iterates `stream_follow_up(cancel)` (in a
+thread, showing the text as it arrives) and then hands what it got to `accept_follow_up()`. A
+cancelled, failed or empty stream becomes the bank's follow-up (or the grade), so the candidate's
+answer is never lost and the round always goes on. The pending follow-up is part of the persisted
+state, so a crash while the interviewer "speaks" resumes at the same point.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 from interviewer.bank import Bank
 from interviewer.journal import Journal
@@ -57,6 +65,8 @@ class Attempt:
     answer_id: int | None = None
     grade: dict | None = None
     timed_out: bool = False
+    # The last turn is answered and the interviewer's follow-up is being produced (streamed).
+    follow_up_pending: bool = False
 
     def full_answer(self) -> str:
         return "\n\n".join(t.answer for t in self.turns if t.answer.strip())
@@ -88,7 +98,7 @@ class State:
 
 
 class SessionEngine:
-    def __init__(self, journal: Journal, bank: Bank, grading, state: State, session_id: int, clock: Callable[[], float] = time.monotonic, hint_penalty: float = 1.0, interviewer=None):
+    def __init__(self, journal: Journal, bank: Bank, grading, state: State, session_id: int, clock: Callable[[], float] = time.monotonic, hint_penalty: float = 1.0, interviewer=None, profile=None, usage=None):
         self.journal = journal
         self.bank = bank
         self.grading = grading
@@ -97,8 +107,15 @@ class SessionEngine:
         self.clock = clock
         self.hint_penalty = hint_penalty
         self.interviewer = interviewer
+        self.profile = profile  # the role being practised for: the LLM interviewer personalises with it
+        # The LLM's usage log (llm.UsageLog): calls made for this session go to the journal.
+        self.usage = usage
+        self._usage_logged = len(usage.records) if usage is not None else 0
         self._mark = clock()
-        self._pending_followup: str | None = None
+        # The grade of the answer so far, kept between submit() and accept_follow_up(): the
+        # follow-up aims at what it missed. Not persisted: after a crash it is graded again.
+        self._interim: Grade | None = None
+        self._summary: dict | None = None
         if not state.attempts or state.attempts[-1].question_id != self._current_id():
             self._begin_attempt()
 
@@ -112,7 +129,7 @@ class SessionEngine:
             raise ValueError("no questions to ask")
         state = State(plans=plans, mode=mode)
         sid = journal.start_session(mode, [p.round for p in plans], profile, endpoint, model, state.to_json())
-        eng = cls(journal, bank, grading, state, sid, **kw)
+        eng = cls(journal, bank, grading, state, sid, profile=profile, **kw)
         eng._persist()
         return eng
 
@@ -121,6 +138,13 @@ class SessionEngine:
         row = journal.session(session_id)
         state = State.from_json(row["state"])
         state.paused = False
+        if "profile" not in kw and row.get("profile"):
+            from interviewer.schema import RoleProfile
+
+            try:
+                kw["profile"] = RoleProfile.model_validate(row["profile"])
+            except ValueError:
+                pass  # personalisation is a nicety; an old or odd profile must not block a resume
         eng = cls(journal, bank, grading, state, session_id, **kw)
         return eng
 
@@ -236,13 +260,20 @@ class SessionEngine:
         self._persist()
         return f"Think about this: {crit.criterion} (hint {self.attempt.hints}: -{self.hint_penalty:g} point each)"
 
-    def submit(self, text: str, timed_out: bool = False) -> dict:
+    def submit(self, text: str, timed_out: bool = False, *, stream: bool = False) -> dict:
         """Record this turn's answer. Returns what happens next:
 
-        {"next": "follow_up", "prompt": ...} when the interviewer digs in (depth, system design);
+        {"next": "follow_up", "prompt": ..., "source": "llm"|"offline"} when the interviewer digs
+        in (depth, system design);
+        {"next": "follow_up", "stream": True} instead, when `stream` is asked for and an LLM
+        interviewer is configured: see `stream_follow_up()` and `accept_follow_up()`;
         {"next": "graded", "grade": Grade, "show": bool} when the question is done;
         the caller then calls `advance()` to move on.
+        Every result carries "notices": things the candidate should know now (an endpoint that
+        failed, for instance), whatever the mode.
         """
+        if self.attempt.follow_up_pending:
+            raise RuntimeError("a follow-up is pending: call accept_follow_up() first")
         self._advance_clock()
         a = self.attempt
         a.turns[-1].answer = text
@@ -252,12 +283,98 @@ class SessionEngine:
         out_of_time = timed_out or self.question_time_left() <= 0 or self.round_time_left() <= 0
         if self.plan.follow_ups and turns_used < self.plan.follow_ups and not out_of_time and text.strip():
             grade = self.grading.grade(q, a.full_answer())
-            follow = self.next_follow_up(q, grade, a)
+            notices = _system_notices(grade)
+            llm_ok = not self._llm_just_failed(grade)
+            if stream and llm_ok and self.can_stream:
+                self._interim = grade
+                a.follow_up_pending = True
+                self._persist()  # the answer is in the state now: a crash mid-stream keeps it
+                self._log_usage()
+                return {"next": "follow_up", "stream": True, "notices": notices}
+            follow, source = self.next_follow_up(q, grade, a, use_llm=llm_ok)
             if follow:
-                a.turns.append(Turn(prompt=follow, kind="follow_up" if q.round != "system_design" else "probe"))
-                self._persist()
-                return {"next": "follow_up", "prompt": follow}
+                return {**self._ask(follow), "source": source, "notices": notices}
         return self._finish_question(timed_out)
+
+    # -- follow-ups --------------------------------------------------------------------------
+    @property
+    def can_stream(self) -> bool:
+        return self.interviewer is not None and hasattr(self.interviewer, "stream_follow_up")
+
+    @property
+    def follow_up_pending(self) -> bool:
+        return not self.state.finished and self.attempt.follow_up_pending
+
+    def _llm_just_failed(self, grade: Grade) -> bool:
+        # The grading service fell back to offline: the endpoint is failing right now, so asking
+        # it for a follow-up would only make the candidate wait for a second timeout.
+        return getattr(self.grading, "online", None) is not None and grade.grader == "offline"
+
+    def _offline_grade(self, q: Question, answer: str) -> Grade:
+        offline = getattr(self.grading, "offline", None)
+        return (offline or self.grading).grade(q, answer)
+
+    def stream_follow_up(self, cancel: threading.Event | None = None) -> Iterator[str]:
+        """The LLM interviewer's follow-up, chunk by chunk as it arrives (call it in a thread).
+
+        Stops early when `cancel` is set; raises the endpoint's error (LLMError) if it fails.
+        Either way, call `accept_follow_up()` afterwards with the text that arrived complete, or
+        None when it did not.
+        """
+        a = self.attempt
+        if not self.follow_up_pending or not self.can_stream:
+            return
+        q = self.question
+        if self._interim is None:  # resumed after a crash: grade the answer so far again
+            self._interim = self.grading.grade(q, a.full_answer())
+            if self._llm_just_failed(self._interim):
+                return  # the endpoint is down: accept_follow_up(None) asks the bank's follow-up
+        yield from self.interviewer.stream_follow_up(q, a, self._interim, cancel=cancel, profile=self.profile)
+
+    def accept_follow_up(self, text: str | None) -> dict:
+        """Settle the pending follow-up: the streamed `text` if it is usable, else the bank's.
+
+        Returns what `submit()` returns: the follow-up to answer, or the grade when there is no
+        follow-up left to ask (or no time to answer one).
+        """
+        a = self.attempt
+        if not self.follow_up_pending:
+            raise RuntimeError("no follow-up is pending")
+        self._advance_clock()
+        q = self.question
+        a.follow_up_pending = False
+        if self.question_time_left() <= 0 or self.round_time_left() <= 0:
+            # The time ran out while the interviewer spoke: no time left to answer a follow-up.
+            self._interim = None
+            a.timed_out = True
+            return self._finish_question(True)
+        follow, source = clean_follow_up(text), "llm"
+        if follow in {t.prompt for t in a.turns}:
+            follow = None  # a repeated question is no follow-up
+        if not follow:
+            from interviewer.chains.interviewer import offline_follow_up
+
+            grade = self._interim or self._offline_grade(q, a.full_answer())
+            follow, source = offline_follow_up(q, grade, a), "offline"
+        self._interim = None
+        if follow:
+            return {**self._ask(follow), "source": source, "notices": []}
+        return self._finish_question(a.timed_out)
+
+    def _ask(self, follow: str) -> dict:
+        q = self.question
+        self.attempt.turns.append(Turn(prompt=follow, kind="follow_up" if q.round != "system_design" else "probe"))
+        self._persist()
+        self._log_usage()
+        return {"next": "follow_up", "prompt": follow}
+
+    def _log_usage(self) -> None:
+        """Record the model calls made since the last time (grades, follow-ups) in the journal."""
+        if self.usage is None:
+            return
+        new = self.usage.records[self._usage_logged :]
+        self._usage_logged += len(new)
+        self.journal.log_llm_calls(new, self.session_id)
 
     def _finish_question(self, timed_out: bool) -> dict:
         a = self.attempt
@@ -272,17 +389,21 @@ class SessionEngine:
         self.journal.record_grade(a.answer_id, grade)
         a.grade = grade.model_dump()
         self._persist()
-        return {"next": "graded", "grade": grade, "show": self.state.mode == "practice"}
+        self._log_usage()
+        return {"next": "graded", "grade": grade, "show": self.state.mode == "practice", "notices": _system_notices(grade)}
 
-    def next_follow_up(self, q: Question, grade: Grade, a: Attempt) -> str | None:
-        if self.interviewer is not None:
+    def next_follow_up(self, q: Question, grade: Grade, a: Attempt, use_llm: bool = True) -> tuple[str | None, str]:
+        """The follow-up to ask now, in one call (no streaming), and where it came from."""
+        if self.interviewer is not None and use_llm:
             try:
-                return self.interviewer.follow_up(q, a, grade)
+                follow = clean_follow_up(self.interviewer.follow_up(q, a, grade, profile=self.profile))
+                if follow and follow not in {t.prompt for t in a.turns}:
+                    return follow, "llm"
             except Exception:
                 pass  # the offline choice below is always there
         from interviewer.chains.interviewer import offline_follow_up
 
-        return offline_follow_up(q, grade, a)
+        return offline_follow_up(q, grade, a), "offline"
 
     def advance(self) -> bool:
         """Move to the next question (or round); returns False when the session is over."""
@@ -297,6 +418,7 @@ class SessionEngine:
             s.round_elapsed = 0.0
         else:
             s.finished = True
+            self._summary = None
             self.journal.finish_session(self.session_id, self.summary())
             self._persist()
             return False
@@ -316,9 +438,35 @@ class SessionEngine:
 
     # -- the end -----------------------------------------------------------------------------
     def summary(self) -> dict:
+        # Kept once the session is over: the UI asks for it again on its event loop, and building
+        # it reads every bundled note's front matter.
+        if self._summary is not None and self.state.finished:
+            return self._summary
         from interviewer.rounds.summary import build_summary
 
-        return build_summary(self.state, self.bank)
+        out = build_summary(self.state, self.bank)
+        if self.state.finished:
+            self._summary = out
+        return out
+
+
+def _system_notices(grade: Grade) -> list[str]:
+    """Notices about the machinery (an endpoint that failed), not about the answer: the candidate
+    sees these at once, even in mock mode."""
+    return [n for n in grade.notices if "offline instead" in n]
+
+
+def clean_follow_up(text: str | None) -> str | None:
+    """A model's follow-up as a question to show: trimmed, no speaker label or wrapping quotes."""
+    if not text:
+        return None
+    t = text.strip()
+    for label in ("Interviewer:", "Follow-up:", "Follow-up question:"):
+        if t.lower().startswith(label.lower()):
+            t = t[len(label) :].strip()
+    if len(t) >= 2 and t[0] == t[-1] and t[0] in "\"'":
+        t = t[1:-1].strip()
+    return t or None
 
 
 __all__ = ["SessionEngine", "RoundPlan", "State", "Attempt", "Turn"]

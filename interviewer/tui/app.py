@@ -192,7 +192,7 @@ class InterviewerApp(App):
 
         svc = self.services
         try:
-            engine = SessionEngine.resume(svc.journal, svc.bank, svc.grading, session_id, interviewer=svc.interviewer)
+            engine = SessionEngine.resume(svc.journal, svc.bank, svc.grading, session_id, interviewer=svc.interviewer, usage=svc.llm.usage if svc.llm is not None else None)
             engine.question  # a question gone from the bank is one line here, not a crash mid-screen
         except Exception as exc:
             self.notify(f"Cannot resume session {session_id}: {one_line(exc)}", severity="error", markup=False)

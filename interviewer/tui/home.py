@@ -25,7 +25,7 @@ HOME_ACTIONS = [
 
 
 class HomeScreen(Screen):
-    BINDINGS = [Binding("q", "app.quit", "Quit", id="quit_home", tooltip="Leave mock-interviewer")]
+    BINDINGS = [Binding("q", "app.quit", "Quit", id="quit_home", tooltip="Leave mock-interviewer", show=False)]
     HELP = {
         "home-menu": "Pick with the arrow keys and enter. A full loop needs a posting analyzed first; ctrl+p finds any action by name.",
         "*": "ctrl+p opens the command palette; q quits.",

@@ -1,11 +1,22 @@
 """The round screen: countdowns, the question, the answer editor, feedback.
 
-No business logic here: every decision is the engine's. Slow work (grading, model loading) runs
-in thread workers so the event loop never blocks; the draft is saved on every change.
+No business logic here: every decision is the engine's. Slow work (grading, model loading,
+the interviewer's follow-up) runs in thread workers so the event loop never blocks; the draft is
+saved on every change.
+
+In LLM mode a follow-up streams into the question pane under "Interviewer." as it arrives. The
+worker batches the chunks (one UI update per STREAM_FLUSH_SECONDS) and a MarkdownStream merges
+whatever the pane cannot render in time, so a fast model cannot flood the event loop. Escape
+stops the stream at once: the bank's follow-up is asked instead and the candidate's answer stays
+in the conversation, as does an endpoint that fails mid-reply (with a notice).
 """
 
 from __future__ import annotations
 
+import threading
+import time
+
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,6 +28,8 @@ from textual.widgets import Footer, Header, Markdown, Static, TextArea
 from interviewer.export_md import criteria_table
 
 ROUND_TITLES = {"breadth": "ML breadth", "depth": "Depth / case study", "system_design": "ML system design", "coding": "ML coding"}
+STREAM_FLUSH_SECONDS = 0.08  # at most ~12 pane updates a second while a follow-up streams
+COVERAGE_DEBOUNCE_SECONDS = 1.0  # the design checklist refreshes once typing pauses this long
 
 
 def fmt_seconds(s: float) -> str:
@@ -24,7 +37,28 @@ def fmt_seconds(s: float) -> str:
     return f"{s // 60:02d}:{s % 60:02d}"
 
 
-def grade_markdown(grade, show_reference: str | None = None) -> str:
+def one_line(text: str, limit: int) -> str:
+    # A test's message can span lines; in Markdown an indented line becomes a code block.
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def conversation_markdown(q, turns, pending: bool = False) -> str:
+    """The question and the exchange so far; with `pending`, ends where the next follow-up goes."""
+    text = f"**Question.** {q.prompt}"
+    for i, t in enumerate(turns):
+        if i:
+            text += f"\n\n**Interviewer.** {t.prompt}"
+        if t.answer.strip() and (i + 1 < len(turns) or pending):
+            # The candidate's earlier answers stay in view: a follow-up builds on them.
+            quoted = "\n".join("> " + line for line in t.answer.strip().splitlines())
+            text += f"\n\n**You.**\n\n{quoted}"
+    if pending:
+        text += "\n\n**Interviewer.** "
+    return text
+
+
+def grade_markdown(grade, show_reference: str | None = None, code: bool | None = None) -> str:
     lines = [f"### Score {grade.score:.1f} / 10  ·  graded {grade.grader}" + (f" ({grade.model})" if grade.model else "")]
     for n in grade.notices:
         lines.append(f"> {n}")
@@ -36,15 +70,26 @@ def grade_markdown(grade, show_reference: str | None = None) -> str:
         lines.append(f"**Hidden tests:** {t.passed} passed, {t.failed} failed, {t.errors} errors" + (f" — {t.message}" if t.message else ""))
         for r in t.results[:20]:
             mark = "✔" if r.outcome == "passed" else "✘"
-            lines.append(f"- {mark} `{r.name}` {r.message[:120]}")
+            lines.append(f"- {mark} `{r.name}` {one_line(r.message, 120)}")
+    if grade.grader == "llm" and grade.feedback:
+        lines.append("")
+        lines.append(grade.feedback)
     if grade.missing:
         lines.append("")
         lines.append(f"**A full answer would add:** {grade.missing}")
+    sources = list(dict.fromkeys(grade.sources or []))
+    if sources:
+        lines.append("")
+        lines.append("**Sources the grader drew on:** " + ", ".join(f"`{src}`" for src in sources))
     if show_reference:
         lines.append("")
         lines.append("**Reference answer**")
         lines.append("")
-        lines.append(show_reference if not show_reference.startswith(("def ", "import ", "from ")) else f"```python\n{show_reference}\n```")
+        if code is None:
+            code = show_reference.startswith(("def ", "import ", "from "))
+        # Code goes in a python fence: unfenced, '#' comments become headings, and indented lines
+        # become code blocks of no language, whose highlighter imports every lexer to guess one.
+        lines.append(f"```python\n{show_reference}\n```" if code else show_reference)
     return "\n".join(lines)
 
 
@@ -58,7 +103,9 @@ class PracticeScreen(Screen):
         Binding("f3", "pause", "Pause", id="pause", tooltip="Pause or resume the timers"),
         Binding("ctrl+r", "run_tests", "Run tests", id="run_tests", tooltip="Run the hidden tests on your code"),
         Binding("ctrl+e", "open_editor", "$EDITOR", id="open_editor", tooltip="Edit the answer in your $EDITOR"),
-        Binding("escape", "cancel", "Cancel", show=False, id="cancel", tooltip="Cancel a running test or streaming reply"),
+        # Priority, so that it works while the editor has focus; check_action lets escape reach
+        # the editor (which leaves it) whenever there is nothing to cancel.
+        Binding("escape", "cancel", "Cancel", id="cancel", priority=True, tooltip="Cancel the running tests or the interviewer's streaming follow-up"),
     ]
 
     grading: reactive[bool] = reactive(False)
@@ -68,6 +115,17 @@ class PracticeScreen(Screen):
         self.engine = engine
         self.awaiting_next = False
         self._loading_draft = False
+        self._cancel: threading.Event | None = None  # the running hidden tests
+        # The follow-up being streamed: its cancel event, and which stream may still settle it
+        # (the stream worker and an escape race to settle it; the first one wins).
+        self._stream_cancel: threading.Event | None = None
+        self._stream_md = None
+        self._stream_active: int | None = None
+        self._stream_seq = 0
+        self._settle_lock = threading.Lock()
+        self._coverage_timer = None
+        self._end_round_pending = False
+        self._grammar_ready = False
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -89,9 +147,61 @@ class PracticeScreen(Screen):
 
     def on_mount(self) -> None:
         self.title = "mock-interviewer"
+        coding = any(getattr(self.engine.bank.get(qid), "round", "") == "coding" for p in self.engine.state.plans for qid in p.question_ids)
+        self._warm(coding)
         self.show_question()
         self.timer = self.set_interval(0.25, self.on_tick)
         self.on_tick()
+        if self.engine.follow_up_pending:
+            # Resumed after a crash while the interviewer was speaking: ask again.
+            self.grading = True
+            self.call_after_refresh(self._begin_follow_up)
+
+    @work(thread=True, group="warm")
+    def _warm(self, coding: bool) -> None:
+        """Load off the loop what handlers would otherwise load on it (measured by
+        benchmarks/bench_tui_responsiveness.py): the notes' front matter that the end-of-session
+        summary reads (25-60 ms), and for coding the tree-sitter grammar (about 0.2 s; the
+        editor shows plain text until it is in) and the python lexer of the feedback's code."""
+        try:
+            from interviewer.knowledge.notes import note_index
+
+            note_index()
+        except Exception:
+            pass  # the summary reads them itself, on the loop; slower but correct
+        if not coding:
+            return
+        try:
+            from textual.highlight import highlight
+
+            highlight("x = 1", language="python")
+        except Exception:
+            pass  # the first fence pays for it instead
+        try:
+            from textual._tree_sitter import get_language
+
+            if get_language("python") is None:
+                return  # no textual[syntax]: plain text it stays
+        except Exception:
+            return
+        self.app.call_from_thread(self._grammar_loaded)
+
+    def _grammar_loaded(self) -> None:
+        self._grammar_ready = True
+        if not self.engine.finished and self.engine.question.round == "coding":
+            self._highlight_python()
+
+    def _highlight_python(self) -> None:
+        editor = self.query_one("#answer", TextArea)
+        if editor.language != "python":
+            try:
+                editor.language = "python"
+            except Exception:
+                pass  # highlighting is a nicety; editing works without it
+
+    @property
+    def streaming(self) -> bool:
+        return self._stream_active is not None
 
     # -- rendering -----------------------------------------------------------------------------
     def show_question(self) -> None:
@@ -102,19 +212,16 @@ class PracticeScreen(Screen):
         self.query_one("#position", Static).update(
             f"Round {pos['round_number']}/{pos['rounds']} {ROUND_TITLES[q.round]} · question {pos['question_number']}/{pos['questions']} · {q.level} · {', '.join(q.topics)}"
         )
-        text = f"**Question.** {q.prompt}"
-        if len(e.attempt.turns) > 1:
-            text += "".join(f"\n\n**Interviewer.** {t.prompt}" for t in e.attempt.turns[1:])
-        self.query_one("#question", Markdown).update(text)
+        self.query_one("#question", Markdown).update(conversation_markdown(q, e.attempt.turns))
         editor = self.query_one("#answer", TextArea)
         self._loading_draft = True
         draft = e.draft()
         if q.round == "coding":
-            try:
-                editor.language = "python"
-            except Exception:
-                pass  # highlighting needs textual[syntax]; editing works without it
+            # Text first, then the language: each of the two rebuilds the document and compiles
+            # the highlight query (30-50 ms here), so a switch to python pays that once, not twice.
             editor.text = draft or (q.starter_code or "")
+            if self._grammar_ready:
+                self._highlight_python()
         else:
             editor.language = None
             editor.text = draft
@@ -136,7 +243,12 @@ class PracticeScreen(Screen):
             return False
         if action == "next" and not self.awaiting_next:
             return False
+        if action == "cancel" and not (self.streaming or self._tests_running()):
+            return False
         return True
+
+    def _tests_running(self) -> bool:
+        return any(w.is_running for w in self.workers if w.group == "tests" and w.node is self)
 
     def update_checklist(self, coverage: dict | None = None) -> None:
         box = self.query_one("#checklist", Static)
@@ -154,6 +266,9 @@ class PracticeScreen(Screen):
             c = cov.get(s, 0.0)
             mark = "■" if c >= 0.8 else "◧" if c >= 0.4 else "□"
             rows.append(f" {mark} {STAGE_TITLES[s]}")
+        if self.engine.state.mode == "mock":
+            # How well each stage is covered is feedback: a mock interview keeps it for the end.
+            rows = ["Stages"] + [f" · {STAGE_TITLES[s]}" for s in DESIGN_STAGES]
         box.update("\n".join(rows))
 
     def on_tick(self) -> None:
@@ -174,8 +289,13 @@ class PracticeScreen(Screen):
     # -- editing -------------------------------------------------------------------------------
     @on(TextArea.Changed, "#answer")
     def save_draft(self, event: TextArea.Changed) -> None:
-        if not self._loading_draft and not self.awaiting_next:
+        if not self._loading_draft and not self.awaiting_next and not self.streaming:
             self.engine.save_draft(event.text_area.text)
+            if self.engine.question.round == "system_design" and self.engine.state.mode == "practice":
+                # Refresh the checklist once typing pauses, not on every keystroke.
+                if self._coverage_timer is not None:
+                    self._coverage_timer.stop()
+                self._coverage_timer = self.set_timer(COVERAGE_DEBOUNCE_SECONDS, self._refresh_coverage)
 
     # -- actions -------------------------------------------------------------------------------
     def action_submit(self) -> None:
@@ -192,23 +312,40 @@ class PracticeScreen(Screen):
             self.notify("The answer is empty: type something first (or wait for the timer).", severity="warning")
             return
         self.grading = True
+        if self._coverage_timer is not None:
+            self._coverage_timer.stop()
         self.query_one("#notice", Static).update("Grading…" if self.engine.state.mode == "practice" else "Answer recorded.")
         self._submit_worker(text, timed_out, end_round)
 
     @work(thread=True, exclusive=True, group="grading")
     def _submit_worker(self, text: str, timed_out: bool, end_round: bool) -> None:
         try:
-            result = self.engine.submit(text, timed_out=timed_out)
+            result = self.engine.submit(text, timed_out=timed_out, stream=True)
         except Exception as exc:  # never lose the answer: it is in the draft table already
             self.app.call_from_thread(self._submit_failed, exc)
             return
         self.app.call_from_thread(self._after_submit, result, end_round)
 
-    def _submit_failed(self, exc: Exception) -> None:
+    async def _submit_failed(self, exc: Exception) -> None:
         self.grading = False
-        self.query_one("#notice", Static).update(f"Grading failed: {exc}. Your answer is saved; press ctrl+s to retry.")
+        self._stream_active = None
+        if self._stream_md is not None:
+            md_stream, self._stream_md = self._stream_md, None
+            await md_stream.stop()
+        self.query_one("#answer", TextArea).read_only = False
+        self.query_one("#notice", Static).update(f"Grading failed: {escape(str(exc))}. Your answer is saved; press ctrl+s to retry.")
+        self.refresh_bindings()
 
-    def _after_submit(self, result: dict, end_round: bool) -> None:
+    def _show_notices(self, result: dict) -> None:
+        # Machinery notices (the endpoint failed, graded offline) show in every mode.
+        for n in result.get("notices") or []:
+            self.notify(n[:1].upper() + n[1:], severity="warning", timeout=8, markup=False)
+
+    async def _after_submit(self, result: dict, end_round: bool) -> None:
+        self._show_notices(result)
+        if result["next"] == "follow_up" and result.get("stream"):
+            await self._begin_follow_up()
+            return
         self.grading = False
         notice = self.query_one("#notice", Static)
         if result["next"] == "follow_up":
@@ -220,7 +357,7 @@ class PracticeScreen(Screen):
         grade = result["grade"]
         if result["show"]:
             ref = self.engine.question.reference_answer
-            self.set_feedback(grade_markdown(grade, ref))
+            self.set_feedback(grade_markdown(grade, ref, code=self.engine.question.round == "coding"))
             notice.update(f"Scored {grade.score:.1f}/10. ctrl+n for the next question.")
             self.awaiting_next = True
             self.refresh_bindings()
@@ -232,14 +369,98 @@ class PracticeScreen(Screen):
             self._go_next(end_round)
 
     def _refresh_coverage(self) -> None:
-        self._coverage_worker(self.engine.question, self.engine.attempt.full_answer())
+        e = self.engine
+        if e.finished or e.question.round != "system_design" or e.state.mode != "practice":
+            return
+        text = e.attempt.full_answer()
+        if not self.awaiting_next and not self.streaming:
+            text = "\n\n".join(x for x in (text, self.query_one("#answer", TextArea).text) if x.strip())
+        self._coverage_worker(e.question, text)
 
     @work(thread=True, exclusive=True, group="coverage")
     def _coverage_worker(self, q, text: str) -> None:
         from interviewer.rounds.stages import coverage
 
         cov = coverage(q, text)
-        self.app.call_from_thread(self.update_checklist, cov)
+        self.app.call_from_thread(self._show_coverage, q.id, cov)
+
+    def _show_coverage(self, qid: str, cov: dict) -> None:
+        if not self.engine.finished and self.engine.question.id == qid:  # not a stale result
+            self.update_checklist(cov)
+
+    # -- the interviewer's streamed follow-up ----------------------------------------------------
+    async def _begin_follow_up(self) -> None:
+        """The answer is recorded; the interviewer's follow-up streams into the question pane."""
+        e = self.engine
+        self._stream_seq += 1
+        self._stream_active = self._stream_seq
+        self._stream_cancel = threading.Event()
+        self.query_one("#answer", TextArea).read_only = True  # the answer stays in view as typed
+        self.query_one("#notice", Static).update("The interviewer is following up… (escape skips to a prepared question)")
+        self.refresh_bindings()
+        md = self.query_one("#question", Markdown)
+        await md.update(conversation_markdown(e.question, e.attempt.turns, pending=True))
+        self.query_one("#question-box", VerticalScroll).anchor()
+        self._stream_md = Markdown.get_stream(md)
+        self._stream_worker(self._stream_active, self._stream_cancel)
+
+    @work(thread=True, group="grading")
+    def _stream_worker(self, stream_id: int, cancel: threading.Event) -> None:
+        parts: list[str] = []
+        batch: list[str] = []
+        last = time.monotonic()
+        error: Exception | None = None
+        try:
+            for piece in self.engine.stream_follow_up(cancel):
+                if cancel.is_set():
+                    break
+                parts.append(piece)
+                batch.append(piece)
+                if time.monotonic() - last >= STREAM_FLUSH_SECONDS:
+                    self.app.call_from_thread(self._stream_write, stream_id, "".join(batch))
+                    batch.clear()
+                    last = time.monotonic()
+            if batch and not cancel.is_set():
+                self.app.call_from_thread(self._stream_write, stream_id, "".join(batch))
+        except Exception as exc:  # LLMError mostly; whatever it is, the bank's follow-up covers it
+            error = exc
+        if cancel.is_set():
+            self._settle(stream_id, None, None)  # escape already settled it; this is a no-op
+        elif error is not None:
+            reason = getattr(error, "message", None) or str(error) or type(error).__name__
+            self._settle(stream_id, None, f"The interviewer's model failed mid-reply ({reason}): a prepared follow-up is asked instead.")
+        else:
+            self._settle(stream_id, "".join(parts), None)
+
+    async def _stream_write(self, stream_id: int, text: str) -> None:
+        if self._stream_active == stream_id and self._stream_md is not None:
+            await self._stream_md.write(text)
+
+    def _settle(self, stream_id: int, text: str | None, why: str | None) -> None:
+        """Hand the follow-up to the engine once (a worker thread calls this)."""
+        with self._settle_lock:
+            if self._stream_active != stream_id:
+                return
+            self._stream_active = None
+        try:
+            result = self.engine.accept_follow_up(text)
+        except Exception as exc:
+            self.app.call_from_thread(self._submit_failed, exc)
+            return
+        self.app.call_from_thread(self._after_follow_up, result, why)
+
+    @work(thread=True, group="grading")
+    def _settle_worker(self, stream_id: int, why: str) -> None:
+        self._settle(stream_id, None, why)
+
+    async def _after_follow_up(self, result: dict, why: str | None) -> None:
+        if self._stream_md is not None:
+            md_stream, self._stream_md = self._stream_md, None
+            await md_stream.stop()
+        self.query_one("#question-box", VerticalScroll).release_anchor()
+        if why:
+            self.notify(why, severity="warning", timeout=8, markup=False)
+        await self._after_submit(result, False)  # a streamed follow-up never comes from a round timeout
 
     def action_next(self) -> None:
         if not self.awaiting_next:
@@ -249,6 +470,8 @@ class PracticeScreen(Screen):
 
     def _go_next(self, end_round: bool = False) -> None:
         self._end_round_pending = False
+        # Cheap on the loop (a few SQLite writes): the one slow part of ending a session, reading
+        # the notes' front matter for "what to study next", was loaded by the warm-up worker.
         more = self.engine.end_round() if end_round else self.engine.advance()
         if not more:
             self.app.show_summary(self.engine)
@@ -299,12 +522,24 @@ class PracticeScreen(Screen):
             lines.append(f"> {report.message}")
         for r in report.results:
             mark = "✔" if r.outcome == "passed" else "✘"
-            lines.append(f"- {mark} `{r.name}` ({r.duration:.2f}s) {r.message[:160]}")
+            lines.append(f"- {mark} `{r.name}` ({r.duration:.2f}s) {one_line(r.message, 160)}")
         self.set_feedback("\n".join(lines))
         self.query_one("#notice", Static).update("Tests done. Keep working, or ctrl+s to submit.")
 
+    def on_worker_state_changed(self, event) -> None:
+        if event.worker.group == "tests":
+            self.refresh_bindings()  # escape (cancel) shows only while the tests run
+
     def action_cancel(self) -> None:
-        cancel = getattr(self, "_cancel", None)
+        if self.streaming and self._stream_cancel is not None:
+            stream_id = self._stream_active
+            self._stream_cancel.set()
+            self.query_one("#notice", Static).update("Follow-up cancelled: asking a prepared question instead.")
+            # Settle now rather than when the stream notices: a stalled server may not send the
+            # next chunk for a long time.
+            self._settle_worker(stream_id, "You skipped the interviewer's follow-up: here is a prepared one.")
+            return
+        cancel = self._cancel
         if cancel is not None:
             cancel.set()
 
