@@ -17,15 +17,17 @@ from textual.widgets import Collapsible, Footer, Header, Markdown, Static
 from interviewer.export_md import criteria_table
 
 
-def overview_markdown(summary: dict) -> str:
+def overview_markdown(summary: dict, tables: bool = True) -> str:
     lines = [f"# Session summary ({summary['mode']} mode)"]
     if summary.get("mean_score") is not None:
         lines.append(f"**Mean score:** {summary['mean_score']:.1f} / 10")
-    if summary.get("by_round"):
+    if not tables:
+        pass
+    elif summary.get("by_round"):
         lines.append("")
         lines.append("| round | mean score |\n|---|---|")
         lines += [f"| {r} | {s:.1f} |" for r, s in summary["by_round"].items()]
-    if summary.get("by_topic"):
+    if tables and summary.get("by_topic"):
         lines.append("")
         lines.append("| topic | mean score |\n|---|---|")
         lines += [f"| {t} | {s:.1f} |" for t, s in sorted(summary["by_topic"].items(), key=lambda x: x[1])]
@@ -36,6 +38,26 @@ def overview_markdown(summary: dict) -> str:
             notes = ", ".join(f"{n['title']} (corpus/notes/{n['id']}.md)" for n in item["notes"]) or "no bundled note"
             lines.append(f"- **{item['topic']}** ({item['score']:.1f}/10): {notes}")
     return "\n".join(lines)
+
+
+def score_tables(summary: dict):
+    """Mean score per round and per topic (weakest first), side by side, as rich tables: a
+    Static draws them in a fraction of what a Markdown widget's table layout costs."""
+    from rich.table import Table
+    from rich.columns import Columns
+
+    tables = []
+    if summary.get("by_round"):
+        t = Table("round", "mean score", title="By round", title_justify="left")
+        for r, v in summary["by_round"].items():
+            t.add_row(r, f"{v:.1f}")
+        tables.append(t)
+    if summary.get("by_topic"):
+        t = Table("topic", "mean score", title="By topic (weakest first)", title_justify="left")
+        for name, v in sorted(summary["by_topic"].items(), key=lambda x: x[1]):
+            t.add_row(name, f"{v:.1f}")
+        tables.append(t)
+    return Columns(tables, padding=(0, 4))
 
 
 def question_title(i: int, q: dict) -> str:
@@ -98,7 +120,8 @@ class SummaryScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="summary-scroll"):
-            yield Markdown(overview_markdown(self.summary), id="summary")
+            yield Markdown(overview_markdown(self.summary, tables=False), id="summary")
+            yield Static(score_tables(self.summary), id="score-tables")
             yield Static("Questions (enter opens one, x opens all)", id="questions-heading")
             for i, q in enumerate(self.summary["questions"], 1):
                 yield QuestionDetail(i, q)
