@@ -189,6 +189,28 @@ async def test_coding_practice_runs_the_hidden_tests_and_shows_their_results(off
     assert row["score"] >= 8.0
 
 
+async def test_sentences_typed_are_embedded_while_the_candidate_pauses(offline_grader):
+    from interviewer.chains.answer_text import neutralise, units
+    from interviewer.tui.app import InterviewerApp
+
+    svc = make_services(offline_grader)
+    engine = make_engine(svc, round="breadth", n=1, seed=11)
+    typed = "Dropout zeroes a random subset of hidden units at every training step. It keeps co-adaptation in check."
+    sentences = [u.text for u in units(neutralise(typed)[0])]
+    offline_grader._memo.clear()
+    app = InterviewerApp(svc, engine=engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.click("#answer")
+        await pilot.press(*typed[:40])  # typing: nothing is embedded on every keystroke
+        assert not any(s in offline_grader._memo for s in sentences)
+        app.screen.query_one("#answer").text = typed
+        assert await until(pilot, lambda: all(s in offline_grader._memo for s in sentences), timeout=5)
+        await pilot.press("ctrl+s")
+        await wait_idle(pilot, app)
+        assert "Score" in pane(app, "#feedback")
+
+
 # -- every round type, mock mode: nothing about the answer until the summary ---------------------------
 
 

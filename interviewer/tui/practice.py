@@ -30,6 +30,7 @@ from interviewer.export_md import criteria_table
 ROUND_TITLES = {"breadth": "ML breadth", "depth": "Depth / case study", "system_design": "ML system design", "coding": "ML coding"}
 STREAM_FLUSH_SECONDS = 0.08  # at most ~12 pane updates a second while a follow-up streams
 COVERAGE_DEBOUNCE_SECONDS = 1.0  # the design checklist refreshes once typing pauses this long
+PREFETCH_DEBOUNCE_SECONDS = 0.8  # finished sentences are embedded once typing pauses this long
 
 
 def fmt_seconds(s: float) -> str:
@@ -124,6 +125,7 @@ class PracticeScreen(Screen):
         self._stream_seq = 0
         self._settle_lock = threading.Lock()
         self._coverage_timer = None
+        self._prefetch_timer = None
         self._end_round_pending = False
         self._grammar_ready = False
 
@@ -296,6 +298,25 @@ class PracticeScreen(Screen):
                 if self._coverage_timer is not None:
                     self._coverage_timer.stop()
                 self._coverage_timer = self.set_timer(COVERAGE_DEBOUNCE_SECONDS, self._refresh_coverage)
+            if self._prefetch_timer is not None:
+                self._prefetch_timer.stop()
+            self._prefetch_timer = self.set_timer(PREFETCH_DEBOUNCE_SECONDS, self._prefetch)
+
+    def _prefetch(self) -> None:
+        """Embed the sentences typed so far while the candidate thinks: at submit the offline
+        grader then only embeds what changed since, so grading feels instant."""
+        grading = self.engine.grading
+        offline = getattr(grading, "offline", None)
+        if self.engine.question.round == "coding" or getattr(grading, "online", None) is not None or not hasattr(offline, "prefetch"):
+            return  # code is graded by its tests; with a model, the offline grader is only the fallback
+        from interviewer.embedding import is_loaded
+
+        if is_loaded():  # never the one to load the model: the warm-up worker does that
+            self._prefetch_worker(offline, self.query_one("#answer", TextArea).text)
+
+    @work(thread=True, exclusive=True, group="prefetch")
+    def _prefetch_worker(self, grader, text: str) -> None:
+        grader.prefetch([text])
 
     # -- actions -------------------------------------------------------------------------------
     def action_submit(self) -> None:
