@@ -180,7 +180,10 @@ def selection_weight(
         if hits:
             w *= 1.0 + 2.0 * max(hits)
         if q.domains:
-            w *= 2.0 if set(q.domains) & set(profile.domains) else 0.35
+            # Another domain's question: a specialist's interviewers stay in their own domain;
+            # a generalist may still meet one.
+            off = 0.1 if profile.specialization == "specialist" and profile.domains else 0.35
+            w *= 2.0 if set(q.domains) & set(profile.domains) else off
         gap = abs(LEVEL_INDEX[q.level] - LEVEL_INDEX[profile.level])
         w *= (1.0, 0.6, 0.2, 0.08)[gap]
     else:

@@ -321,3 +321,20 @@ def test_an_empty_answer_scores_zero_and_asks_no_follow_up(bank, journal, gradin
     out = eng.submit("   ")
     assert out["next"] == "graded"
     assert out["grade"].score == 0.0
+
+
+def test_a_specialists_rounds_rarely_leave_their_domain(bank):
+    from interviewer.bank import select_questions
+    from interviewer.schema import RoleProfile
+
+    ads = dict(responsibility="modeling", domains=["ads"], level="senior")
+    specialist = RoleProfile(specialization="specialist", **ads)
+    generalist = RoleProfile(specialization="generalist", **ads)
+
+    def off_domain_share(profile) -> float:
+        picked = [q for seed in range(40) for q in select_questions(bank, "breadth", 4, profile=profile, seed=seed)]
+        return sum(1 for q in picked if q.domains and "ads" not in q.domains) / len(picked)
+
+    # A specialist's interviewers stay in the domain; a generalist still meets other domains.
+    assert off_domain_share(specialist) < 0.06
+    assert off_domain_share(generalist) > off_domain_share(specialist)

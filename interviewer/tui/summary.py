@@ -17,13 +17,11 @@ from textual.widgets import Collapsible, Footer, Header, Markdown, Static
 from interviewer.export_md import criteria_table
 
 
-def overview_markdown(summary: dict, tables: bool = True) -> str:
+def overview_markdown(summary: dict, tables: bool = True, study: bool = True) -> str:
     lines = [f"# Session summary ({summary['mode']} mode)"]
     if summary.get("mean_score") is not None:
         lines.append(f"**Mean score:** {summary['mean_score']:.1f} / 10")
-    if not tables:
-        pass
-    elif summary.get("by_round"):
+    if tables and summary.get("by_round"):
         lines.append("")
         lines.append("| round | mean score |\n|---|---|")
         lines += [f"| {r} | {s:.1f} |" for r, s in summary["by_round"].items()]
@@ -31,6 +29,13 @@ def overview_markdown(summary: dict, tables: bool = True) -> str:
         lines.append("")
         lines.append("| topic | mean score |\n|---|---|")
         lines += [f"| {t} | {s:.1f} |" for t, s in sorted(summary["by_topic"].items(), key=lambda x: x[1])]
+    if study:
+        lines.append(study_markdown(summary))
+    return "\n".join(lines)
+
+
+def study_markdown(summary: dict) -> str:
+    lines = []
     if summary.get("study_next"):
         lines.append("\n## What to study next")
         for item in summary["study_next"]:
@@ -120,8 +125,9 @@ class SummaryScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="summary-scroll"):
-            yield Markdown(overview_markdown(self.summary, tables=False), id="summary")
+            yield Markdown(overview_markdown(self.summary, tables=False, study=False), id="summary")
             yield Static(score_tables(self.summary), id="score-tables")
+            yield Markdown(study_markdown(self.summary), id="study-next")
             yield Static("Questions (enter opens one, x opens all)", id="questions-heading")
             for i, q in enumerate(self.summary["questions"], 1):
                 yield QuestionDetail(i, q)
