@@ -363,22 +363,33 @@ async def test_pasted_posting_survives_closing_the_app(offline_grader):
         assert "last posting is back" in notice_text(app2)
 
 
+def llm_services(offline_grader, fake_llm):
+    """Services whose endpoint is the loopback server (no retries, short timeouts)."""
+    from interviewer.settings import Endpoint
+
+    svc = make_services(offline_grader)
+    svc.__dict__["endpoint"] = Endpoint(offline=False, base_url=fake_llm.base_url, model="test-model", api_key="test-key", timeout=10.0, connect_timeout=2.0, max_retries=0)
+    return svc
+
+
+async def analyze_pasted(pilot, app) -> None:
+    """Open the posting screen, paste POSTING and analyze it."""
+    await pilot.pause()
+    app.open_screen("posting")
+    await pilot.pause()
+    app.screen.query_one("#posting-text").load_text(POSTING)
+    await pilot.press("ctrl+s")
+    await settle(pilot, app)
+
+
 async def test_llm_endpoint_failing_falls_back_to_the_offline_analyzer_with_a_notice(offline_grader, fake_llm):
     from fake_openai import Reply
 
-    from interviewer.settings import Endpoint
-
     fake_llm.default = Reply(status=500)
-    svc = make_services(offline_grader)
-    svc.__dict__["endpoint"] = Endpoint(offline=False, base_url=fake_llm.base_url, model="test-model", api_key="test-key", timeout=10.0, connect_timeout=2.0, max_retries=0)
+    svc = llm_services(offline_grader, fake_llm)
     app = app_for(svc)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        app.open_screen("posting")
-        await pilot.pause()
-        app.screen.query_one("#posting-text").load_text(POSTING)
-        await pilot.press("ctrl+s")
-        await settle(pilot, app)
+        await analyze_pasted(pilot, app)
         profile = app.screen.profile
         assert profile is not None and profile.analyzer == "offline"
         assert any("analyzed offline instead" in n for n in profile.notices)
@@ -389,8 +400,6 @@ async def test_llm_endpoint_failing_falls_back_to_the_offline_analyzer_with_a_no
 
 async def test_llm_endpoint_analyzes_the_posting(offline_grader, fake_llm):
     from fake_openai import Reply
-
-    from interviewer.settings import Endpoint
 
     fake_llm.default = Reply(
         json={
@@ -404,16 +413,10 @@ async def test_llm_endpoint_analyzes_the_posting(offline_grader, fake_llm):
             "rationale": ["the duties are ranking models"],
         }
     )
-    svc = make_services(offline_grader)
-    svc.__dict__["endpoint"] = Endpoint(offline=False, base_url=fake_llm.base_url, model="test-model", api_key="test-key", timeout=10.0, connect_timeout=2.0, max_retries=0)
+    svc = llm_services(offline_grader, fake_llm)
     app = app_for(svc)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        app.open_screen("posting")
-        await pilot.pause()
-        app.screen.query_one("#posting-text").load_text(POSTING)
-        await pilot.press("ctrl+s")
-        await settle(pilot, app)
+        await analyze_pasted(pilot, app)
         profile = app.screen.profile
         assert profile is not None and profile.analyzer == "llm"
         assert "analyzed llm with test-model" in static_text(app, "#profile")
