@@ -224,22 +224,45 @@ class LLM:
         A stream that breaks off midway raises LLMError after the chunks already yielded, so
         the caller keeps what was shown and can say the reply was cut.
         """
+        import queue
+
         t0 = time.monotonic()
         model = build_chat_model(self.endpoint, streaming=True)
         parts: list[str] = []
         last = None
-        try:
-            for chunk in model.stream(list(messages)):
+        inbox: queue.Queue = queue.Queue()
+
+        def read() -> None:
+            # The HTTP read runs in a daemon thread: a silent server cannot hold this generator
+            # (cancel returns at once) nor the process at exit (a worker thread blocked in a read
+            # would keep it alive until the read timeout).
+            try:
+                for chunk in model.stream(list(messages)):
+                    inbox.put(("chunk", chunk))
+                    if cancel is not None and cancel.is_set():
+                        break
+                inbox.put(("done", None))
+            except Exception as exc:  # handed to the caller's thread below
+                inbox.put(("error", exc))
+
+        threading.Thread(target=read, name="llm-stream", daemon=True).start()
+        while True:
+            try:
+                kind, item = inbox.get(timeout=0.1)
+            except queue.Empty:
                 if cancel is not None and cancel.is_set():
                     break
-                last = chunk if last is None else last + chunk
-                piece = chunk.content if isinstance(chunk.content, str) else ""
-                if piece:
-                    parts.append(piece)
-                    yield piece
-        except Exception as exc:
-            self._record(purpose, messages, last, "".join(parts), t0, "stream")
-            raise _describe_error(exc, self.endpoint) from exc
+                continue
+            if kind == "done" or (cancel is not None and cancel.is_set()):
+                break
+            if kind == "error":
+                self._record(purpose, messages, last, "".join(parts), t0, "stream")
+                raise _describe_error(item, self.endpoint) from item
+            last = item if last is None else last + item
+            piece = item.content if isinstance(item.content, str) else ""
+            if piece:
+                parts.append(piece)
+                yield piece
         self._record(purpose, messages, last, "".join(parts), t0, "stream")
         cancelled = cancel is not None and cancel.is_set()
         finish = (getattr(last, "response_metadata", None) or {}).get("finish_reason") if last is not None else None

@@ -336,6 +336,20 @@ def test_cancel_stops_a_stream_quietly(server):
     assert got == [STREAM_TEXT[:8], STREAM_TEXT[8:16]]
 
 
+def test_cancel_returns_at_once_even_when_the_server_never_answers(server):
+    # A silent server: the read would block until the 30 s timeout. Cancelling must not wait for
+    # it, and the reader left behind must not keep the process alive at exit (a daemon thread).
+    server.script(Reply(hang=True))
+    llm = LLM(endpoint(server, timeout=30.0))
+    cancel = threading.Event()
+    threading.Timer(0.3, cancel.set).start()
+    t = time.monotonic()
+    assert list(llm.stream(MESSAGES, cancel=cancel)) == []
+    assert time.monotonic() - t < 2.0
+    readers = [th for th in threading.enumerate() if th.name == "llm-stream"]
+    assert readers and all(th.daemon for th in readers)
+
+
 # -- usage ----------------------------------------------------------------------------------------
 
 
