@@ -211,6 +211,25 @@ async def test_sentences_typed_are_embedded_while_the_candidate_pauses(offline_g
         assert "Score" in pane(app, "#feedback")
 
 
+async def test_finishing_right_after_typing_leaves_no_embedding_job_behind(offline_grader):
+    from interviewer.tui.app import InterviewerApp, SummaryScreen
+
+    svc = make_services(offline_grader)
+    engine = make_engine(svc, round="breadth", n=1, seed=11, mode="mock")
+    app = InterviewerApp(svc, engine=engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        round_screen = app.screen
+        # typed, then submitted before the typing pause that would embed it; in mock mode the
+        # last answer goes straight to the summary
+        await submit(pilot, app, engine.question.reference_answer)
+        assert round_screen._prefetch_timer is None or round_screen._prefetch_timer._task is None  # stopped at submit
+        await pilot.pause(1.2)  # past the pause: nothing may run against the finished session
+        assert isinstance(app.screen, SummaryScreen) and engine.finished
+        round_screen._prefetch()  # a timer that fires late finds the session over and does nothing
+    # run_test re-raises anything a handler raised
+
+
 # -- every round type, mock mode: nothing about the answer until the summary ---------------------------
 
 

@@ -305,6 +305,8 @@ class PracticeScreen(Screen):
     def _prefetch(self) -> None:
         """Embed the sentences typed so far while the candidate thinks: at submit the offline
         grader then only embeds what changed since, so grading feels instant."""
+        if self.engine.finished or self.grading or self.awaiting_next:
+            return  # the answer was submitted meanwhile: nothing left to prepare
         grading = self.engine.grading
         offline = getattr(grading, "offline", None)
         if self.engine.question.round == "coding" or getattr(grading, "online", None) is not None or not hasattr(offline, "prefetch"):
@@ -333,6 +335,8 @@ class PracticeScreen(Screen):
             self.notify("The answer is empty: type something first (or wait for the timer).", severity="warning")
             return
         self.grading = True
+        if self._prefetch_timer is not None:
+            self._prefetch_timer.stop()
         if self._coverage_timer is not None:
             self._coverage_timer.stop()
         self.query_one("#notice", Static).update("Grading…" if self.engine.state.mode == "practice" else "Answer recorded.")
