@@ -205,6 +205,26 @@ def _length_buckets(lengths: list[int], batch_size: int, slack: float = 0.15) ->
     return batches
 
 
+def encode_cached(embedder, texts: list[str], name: str) -> np.ndarray:
+    """Vectors of fixed texts (the grader's background sentences, the role analyzer's anchors),
+    cached on disk beside the ONNX file so each command pays for them once."""
+    digest = hashlib.sha1(("\x00".join(texts) + f":{getattr(embedder, 'backend', '')}").encode()).hexdigest()[:16]
+    path = onnx_cache_dir() / f"{name}-{digest}.npy"
+    try:
+        arr = np.load(path)
+        if arr.shape[0] == len(texts):
+            return arr
+    except (OSError, ValueError):
+        pass  # absent or unreadable: computed again below
+    arr = embedder.encode(texts)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, arr)
+    except OSError:
+        pass
+    return arr
+
+
 def get_embedder() -> Embedder:
     """The process-wide embedder (loading costs 0.3-5 s, so it is shared)."""
     global _instance

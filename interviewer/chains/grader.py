@@ -119,27 +119,12 @@ class OfflineGrader:
             keep = [int(i * step) for i in range(BACKGROUND_MAX)]
             texts, owners = [texts[i] for i in keep], [owners[i] for i in keep]
         self._bg_owner = owners
-        self._background = self._encode_cached(texts) if texts else np.zeros((0, 384), dtype=np.float32)
+        if texts:
+            from interviewer.embedding import encode_cached
 
-    def _encode_cached(self, texts: list[str]) -> np.ndarray:
-        from interviewer.embedding import onnx_cache_dir
-
-        key = hashlib.sha1("\x00".join(texts).encode()).hexdigest()[:16]
-        path = onnx_cache_dir() / f"background-{key}.npy"
-        if path.exists():
-            try:
-                arr = np.load(path)
-                if arr.shape[0] == len(texts):
-                    return arr
-            except (OSError, ValueError):
-                pass
-        arr = self.embedder.encode(texts)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            np.save(path, arr)
-        except OSError:
-            pass
-        return arr
+            self._background = encode_cached(self.embedder, texts, "background")
+        else:
+            self._background = np.zeros((0, 384), dtype=np.float32)
 
     def warm(self) -> None:
         self._ensure_background()

@@ -33,7 +33,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 import secrets
 import threading
@@ -592,7 +591,9 @@ def _anchors_for(embedder) -> _Anchors:
     ids = [t["id"] for t in vocab]
     texts = [f"{t['title']}: {t['description']}" for t in vocab]
     allt = texts + list(MODELING_PROTOTYPES) + list(INFRA_PROTOTYPES)
-    vecs = _encode_cached(embedder, allt)
+    from interviewer.embedding import encode_cached
+
+    vecs = encode_cached(embedder, allt, "role-anchors")
     n, m, i = len(texts), len(MODELING_PROTOTYPES), len(INFRA_PROTOTYPES)
     keys = []
     for t in vocab:
@@ -609,29 +610,6 @@ def _anchors_for(embedder) -> _Anchors:
     with _anchor_lock:
         _anchors[key] = a
     return a
-
-
-def _encode_cached(embedder, texts: list[str]) -> np.ndarray:
-    """Anchor vectors are cached on disk next to the ONNX file: the CLI pays for them once."""
-    try:
-        from interviewer.embedding import onnx_cache_dir
-
-        digest = hashlib.sha1(("\x00".join(texts) + f":{getattr(embedder, 'backend', '')}").encode()).hexdigest()[:16]
-        path = onnx_cache_dir() / f"role-anchors-{digest}.npy"
-        if path.exists():
-            arr = np.load(path)
-            if arr.shape[0] == len(texts):
-                return arr
-    except Exception:
-        path = None
-    arr = embedder.encode(texts)
-    if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            np.save(path, arr)
-        except OSError:
-            pass
-    return arr
 
 
 # ------------------------------------------------------------------------------------------
