@@ -494,9 +494,7 @@ def journal_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json
 def journal_delete(ctx: typer.Context, entry_id: int, yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask.")) -> None:
     """Delete one journal entry (a practice question made from it stays in your bank)."""
     j = ctx.obj.journal
-    entry = next((e for e in j.entries() if e["id"] == entry_id), None)
-    if entry is None:
-        raise UserError(f"no journal entry {entry_id}", "`interviewer journal list` shows the ids")
+    entry = j.entry(entry_id)
     if not yes and not typer.confirm(f"Delete {entry['kind']} entry {entry_id} ({entry['title'][:60]})?"):
         raise typer.Exit(1)
     j.delete_entry(entry_id)

@@ -483,14 +483,18 @@ class Journal:
         )
         return int(cur.lastrowid)
 
-    def delete_entry(self, entry_id: int) -> dict:
-        """Remove one of the candidate's entries; a practice question made from it stays in the bank."""
+    def entry(self, entry_id: int) -> dict:
         row = self.db.execute("SELECT * FROM entries WHERE id = ?", (entry_id,)).fetchone()
         if row is None:
             raise UserError(f"no journal entry {entry_id}", "`interviewer journal list` shows the ids")
+        return dict(row)
+
+    def delete_entry(self, entry_id: int) -> dict:
+        """Remove one of the candidate's entries; a practice question made from it stays in the bank."""
+        entry = self.entry(entry_id)
         with self.tx():
             self.db.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
-        return dict(row)
+        return entry
 
     def entries(self, kind: str | None = None) -> list[dict]:
         q = "SELECT * FROM entries" + (" WHERE kind = ?" if kind else "") + " ORDER BY id DESC"
