@@ -645,10 +645,10 @@ async def test_escape_stops_hidden_tests_even_from_the_editor_and_otherwise_leav
 
 
 def test_the_summary_shows_a_coding_reference_answer_as_python_code(bank):
-    from interviewer.tui.app import summary_markdown
+    from interviewer.tui.summary import question_markdown
 
     q = bank.get("coding.kmeans")
     row = {"question_id": q.id, "round": "coding", "prompt": q.prompt, "score": 5.0, "criteria": [], "timed_out": False, "notices": [], "reference_answer": q.reference_answer}
-    md = summary_markdown({"mode": "practice", "questions": [row]})
+    md = question_markdown(row)
     fenced = re.findall(r"```python\n(.*?)```", md, re.S)
     assert any(q.reference_answer.strip() in block for block in fenced)

@@ -18,11 +18,11 @@ from interviewer.tui.commands import InterviewerCommands
 from interviewer.tui.common import help_for, one_line
 from interviewer.tui.history import HistoryScreen
 from interviewer.tui.home import HOME_ACTIONS, HomeScreen
-from interviewer.tui.summary import SummaryScreen, summary_markdown
+from interviewer.tui.summary import SummaryScreen
 
 STARTED = time.monotonic()
 
-__all__ = ["InterviewerApp", "HomeScreen", "HOME_ACTIONS", "HistoryScreen", "SummaryScreen", "summary_markdown", "InterviewerCommands", "STARTED"]
+__all__ = ["InterviewerApp", "HomeScreen", "HOME_ACTIONS", "HistoryScreen", "SummaryScreen", "InterviewerCommands", "STARTED"]
 
 # F1 text by widget class, for screens that define no HELP of their own (the round screen).
 WIDGET_TIPS = {

@@ -1,8 +1,9 @@
 """The end of a session: scores per criterion, topic and round, reference answers, what to study.
 
-The overview is one Markdown document; each question's detail sits in a collapsed section whose
-Markdown is only built when it is opened. Laying out one table per question at once held the
-event loop for a quarter of a second on a long session (benchmarks/bench_tui_responsiveness.py).
+The overview is the score, the means per round and topic (rich tables in a Static) and what to
+study; each question's detail sits in a collapsed section whose Markdown is only built when it is
+opened. Laying out one Markdown table per question at once held the event loop for a quarter of
+a second on a long session (benchmarks/bench_tui_responsiveness.py).
 """
 
 from __future__ import annotations
@@ -17,20 +18,10 @@ from textual.widgets import Collapsible, Footer, Header, Markdown, Static
 from interviewer.export_md import criteria_table
 
 
-def overview_markdown(summary: dict, tables: bool = True, study: bool = True) -> str:
+def header_markdown(summary: dict) -> str:
     lines = [f"# Session summary ({summary['mode']} mode)"]
     if summary.get("mean_score") is not None:
         lines.append(f"**Mean score:** {summary['mean_score']:.1f} / 10")
-    if tables and summary.get("by_round"):
-        lines.append("")
-        lines.append("| round | mean score |\n|---|---|")
-        lines += [f"| {r} | {s:.1f} |" for r, s in summary["by_round"].items()]
-    if tables and summary.get("by_topic"):
-        lines.append("")
-        lines.append("| topic | mean score |\n|---|---|")
-        lines += [f"| {t} | {s:.1f} |" for t, s in sorted(summary["by_topic"].items(), key=lambda x: x[1])]
-    if study:
-        lines.append(study_markdown(summary))
     return "\n".join(lines)
 
 
@@ -83,14 +74,6 @@ def question_markdown(q: dict) -> str:
     return "\n".join(lines)
 
 
-def summary_markdown(summary: dict) -> str:
-    """The whole summary as one Markdown document (the screen shows the same, in sections)."""
-    parts = [overview_markdown(summary)]
-    for i, q in enumerate(summary["questions"], 1):
-        parts.append(f"\n## {question_title(i, q)}\n" + question_markdown(q))
-    return "\n".join(parts)
-
-
 class QuestionDetail(Collapsible):
     """One question's grades and reference answer, built the first time it is opened."""
 
@@ -125,7 +108,7 @@ class SummaryScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="summary-scroll"):
-            yield Markdown(overview_markdown(self.summary, tables=False, study=False), id="summary")
+            yield Markdown(header_markdown(self.summary), id="summary")
             yield Static(score_tables(self.summary), id="score-tables")
             yield Markdown(study_markdown(self.summary), id="study-next")
             yield Static("Questions (enter opens one, x opens all)", id="questions-heading")
