@@ -76,6 +76,13 @@ def app_for(svc, **kw):
     return InterviewerApp(svc, start_home=kw.pop("start_home", True), **kw)
 
 
+async def open_on(pilot, app, name: str) -> None:
+    """Open one of the app's screens (as the home menu does) once the app is up."""
+    await pilot.pause()
+    app.open_screen(name)
+    await pilot.pause()
+
+
 async def settle(pilot, app, groups=("posting", "journal", "progress", "engine", "grading", "coverage", "tests"), timeout: float = 60.0) -> None:
     """Wait until the screen's workers are done (or fail the test after `timeout`)."""
     await pilot.pause()
@@ -257,9 +264,7 @@ async def test_bad_posting_is_one_line_and_the_text_stays(offline_grader, interv
     svc = make_services(offline_grader)
     app = app_for(svc)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        app.open_screen("posting")
-        await pilot.pause()
+        await open_on(pilot, app, "posting")
         editor = app.screen.query_one("#posting-text")
         editor.load_text(text)
         await pilot.press("ctrl+s")
@@ -277,9 +282,7 @@ async def test_posting_in_another_language_is_analyzed_with_a_notice_and_edits_m
     svc = make_services(offline_grader)
     app = app_for(svc)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        app.open_screen("posting")
-        await pilot.pause()
+        await open_on(pilot, app, "posting")
         app.screen.query_one("#posting-text").load_text(GERMAN_POSTING)
         await pilot.press("ctrl+s")
         await settle(pilot, app)
@@ -301,9 +304,7 @@ async def test_huge_posting_is_truncated_with_a_notice_and_kept_whole(offline_gr
     assert len(huge.encode()) > 200_000
     app = app_for(svc)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        app.open_screen("posting")
-        await pilot.pause()
+        await open_on(pilot, app, "posting")
         app.screen.query_one("#posting-text").load_text(huge)
         await pilot.press("ctrl+s")
         await settle(pilot, app, timeout=120)
@@ -322,9 +323,7 @@ async def test_posting_from_a_file_html_is_stripped_and_a_wrong_path_is_one_line
     path.write_text(html, encoding="utf-8")
     app = app_for(svc)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        app.open_screen("posting")
-        await pilot.pause()
+        await open_on(pilot, app, "posting")
         await pilot.press("ctrl+o")
         field = app.screen.query_one("#posting-file")
         assert app.focused is field
@@ -346,9 +345,7 @@ async def test_pasted_posting_survives_closing_the_app(offline_grader):
     svc = make_services(offline_grader)
     app = app_for(svc)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        app.open_screen("posting")
-        await pilot.pause()
+        await open_on(pilot, app, "posting")
         editor = app.screen.query_one("#posting-text")
         editor.focus()
         await pilot.press(*"Staff ML engineer")
@@ -374,9 +371,7 @@ def llm_services(offline_grader, fake_llm):
 
 async def analyze_pasted(pilot, app) -> None:
     """Open the posting screen, paste POSTING and analyze it."""
-    await pilot.pause()
-    app.open_screen("posting")
-    await pilot.pause()
+    await open_on(pilot, app, "posting")
     app.screen.query_one("#posting-text").load_text(POSTING)
     await pilot.press("ctrl+s")
     await settle(pilot, app)
@@ -434,9 +429,7 @@ async def test_add_a_key_point_it_is_listed_and_saved(offline_grader):
     svc = make_services(offline_grader)
     app = app_for(svc)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        app.open_screen("journal")
-        await pilot.pause()
+        await open_on(pilot, app, "journal")
         assert isinstance(app.screen, JournalScreen)
         assert app.screen.query_one("#journal-empty").display
         await pilot.press("a")
@@ -466,9 +459,7 @@ async def test_entry_form_keeps_everything_typed_when_saving_fails(offline_grade
     svc = make_services(offline_grader)
     app = app_for(svc)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        app.open_screen("journal")
-        await pilot.pause()
+        await open_on(pilot, app, "journal")
         await pilot.press("a")
         await pilot.pause()
         form = app.screen
@@ -503,9 +494,7 @@ async def test_delete_an_entry_asks_first(offline_grader, utc):
     seed_entries(svc.journal)
     app = app_for(svc)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        app.open_screen("journal")
-        await pilot.pause()
+        await open_on(pilot, app, "journal")
         table = app.screen.query_one("#entries")
         assert table.row_count == 3
         newest = str(table.get_row_at(0)[0])
@@ -526,9 +515,7 @@ async def test_adding_a_question_makes_it_a_practice_question(offline_grader, in
     svc = make_services(offline_grader)
     app = app_for(svc)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        app.open_screen("journal")
-        await pilot.pause()
+        await open_on(pilot, app, "journal")
         await pilot.press("a")
         await pilot.pause()
         form = app.screen
@@ -638,9 +625,7 @@ async def test_settings_show_mode_paths_keys_and_remember_the_theme(offline_grad
     svc = make_services(offline_grader)
     app = app_for(svc)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        app.open_screen("settings")
-        await pilot.pause()
+        await open_on(pilot, app, "settings")
         info = static_text(app, "#settings-info")
         assert "Offline mode" in info
         assert "~/home/config.toml" in info and "~/home/journal.sqlite" in info
@@ -671,9 +656,7 @@ async def test_history_open_export_delete_and_resume(offline_grader, interviewer
     active = make_engine(svc, n=2, seed=5)
     app = app_for(svc)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        app.open_screen("history")
-        await pilot.pause()
+        await open_on(pilot, app, "history")
         screen = app.screen
         assert isinstance(screen, HistoryScreen)
         table = screen.query_one("#sessions")
@@ -711,9 +694,7 @@ async def test_history_when_empty_says_so(offline_grader):
     svc = make_services(offline_grader)
     app = app_for(svc)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        app.open_screen("history")
-        await pilot.pause()
+        await open_on(pilot, app, "history")
         assert app.screen.query_one("#history-empty").display
         assert not app.screen.query_one("#sessions").display
         for action in ("open", "export", "delete", "resume"):
@@ -944,9 +925,7 @@ async def test_entry_titles_with_brackets_show_verbatim(offline_grader):
     svc.journal.add_entry("question", "What does the [CLS] token do in BERT? [b]not bold[/b]", "It pools the sequence.")
     app = app_for(svc)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        app.open_screen("journal")
-        await pilot.pause()
+        await open_on(pilot, app, "journal")
         row_line = app.screen.query_one("#entries").render_line(1).text  # line 0 is the header
         assert "What does the [CLS] token do in BERT? [b]not bold[/b]" in row_line
         assert "[CLS]" in str(app.screen.query_one("#entry-detail").render())
