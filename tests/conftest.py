@@ -36,6 +36,19 @@ def fake_llm():
         yield server
 
 
+@pytest.fixture(scope="module")
+def _shared_server():
+    """One loopback server per test module (stopping a server costs ~0.5 s); reset per test."""
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+def server(_shared_server):
+    _shared_server.reset()
+    return _shared_server
+
+
 @pytest.fixture(scope="session")
 def embedder():
     from interviewer.embedding import get_embedder

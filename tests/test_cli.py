@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from fake_openai import FakeOpenAI, Reply
+from fake_openai import Reply
 from interviewer.cli import app
 from interviewer.errors import UserError
 from interviewer.journal import Journal
@@ -78,18 +78,6 @@ def reuse_session_bank(monkeypatch, bank):
         return bank
 
     monkeypatch.setattr(bank_mod, "load_bank", load_bank)
-
-
-@pytest.fixture(scope="module")
-def _shared_server():
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
-def server(_shared_server):
-    _shared_server.reset()
-    return _shared_server
 
 
 def run_cli(*args: str, input: str | None = None, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:

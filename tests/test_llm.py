@@ -59,19 +59,6 @@ def tiktoken_downloads(monkeypatch):
     tokens._encoding_for.cache_clear()
 
 
-@pytest.fixture(scope="module")
-def _shared_server():
-    """One loopback server for the module (stopping a server costs ~0.5 s); reset per test."""
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
-def server(_shared_server):
-    _shared_server.reset()
-    return _shared_server
-
-
 def endpoint(server: FakeOpenAI | None = None, **kw) -> Endpoint:
     d = dict(offline=False, base_url=server.base_url if server else None, model="test-model", timeout=5.0, connect_timeout=2.0, max_retries=0)
     d.update(kw)
