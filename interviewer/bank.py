@@ -228,5 +228,5 @@ def bank_fingerprint(q: Question) -> str:
     """A stable hash of the parts of a question that change a grade (for eval caching)."""
     payload = q.prompt + "\x00" + q.reference_answer + "\x00" + "".join(
         f"{c.id}:{c.points}:{c.criterion}" for c in q.rubric
-    )
+    ) + ("\x00" + "\x00".join(q.misconceptions) if q.misconceptions else "")
     return hashlib.sha256(payload.encode()).hexdigest()[:16]

@@ -2,8 +2,9 @@
 
 Errors fail CI: schema errors, duplicate ids, rubric size outside 3-6, a coding reference that
 fails its own tests, a coding question whose tests do not import. Warnings are for a human to
-judge: near-duplicate questions, criteria that ask two things at once or repeat another, and
-reference answers the offline grader scores under 9.
+judge: near-duplicate questions, criteria that ask two things at once or repeat another,
+misconceptions that deny rather than assert or that read like the reference answer, and reference
+answers the offline grader scores under 9.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from interviewer.bank import Bank
+from interviewer.chains.answer_text import denies, split_sentences
 
 NEAR_DUPLICATE = 0.92  # cosine similarity of two prompts above which they read as the same question
 CRITERION_REPEAT = 0.90
+MISCONCEPTION_TOO_CLOSE = 0.93  # a wrong claim this close to a reference sentence would catch right answers
 REFERENCE_MIN_SCORE = 9.0
 
 # "X and Y" is fine when Y qualifies X; two separate verbs of assessment joined by "and" is not.
@@ -48,6 +51,9 @@ def lint_bank(bank: Bank, grader=None, run_coding: bool = True) -> dict:
             add(q, "system design question has no stages checklist")
         if q.round == "coding" and not any(c.id == "correctness" for c in q.rubric):
             add(q, "coding rubric has no `correctness` criterion (scored from the tests)")
+        for m in q.misconceptions:
+            if denies(m):
+                add(q, f"misconception {m!r} contains a denial; state the wrong claim positively, as a candidate would")
 
     # embedding checks: near-duplicate prompts, repeated criteria within a question
     try:
@@ -65,6 +71,12 @@ def lint_bank(bank: Bank, grader=None, run_coding: bool = True) -> dict:
             np.fill_diagonal(s, 0)
             for i, j in zip(*np.where(np.triu(s) > CRITERION_REPEAT)):
                 add(q, f"criteria {q.rubric[i].id} and {q.rubric[j].id} say nearly the same thing ({s[i, j]:.2f})")
+            if q.misconceptions and q.round != "coding":
+                ref = emb.encode(split_sentences(q.reference_answer))
+                close = (emb.encode(q.misconceptions) @ ref.T).max(axis=1)
+                for m, c in zip(q.misconceptions, close):
+                    if c > MISCONCEPTION_TOO_CLOSE:
+                        add(q, f"misconception {m!r} reads almost like the reference answer ({c:.2f}); correct answers could be taken for it")
     except Exception as exc:  # noqa: BLE001 - lint still reports the rest
         issues.append({"severity": "warning", "path": "", "question_id": None, "problem": f"embedding checks skipped: {exc}"})
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -21,6 +22,7 @@ import numpy as np
 
 MAX_SEQ_LENGTH = 256  # sentence-transformers' setting for this model; vectors must match it
 DIM = 384
+SPECIAL_IDS = frozenset({0, 101, 102, 103})  # [PAD] [CLS] [SEP] [MASK] in this model's vocabulary
 _lock = threading.Lock()
 _instance: "Embedder | None" = None
 
@@ -154,14 +156,30 @@ class Embedder:
         Keeping the sums lets a caller pool the span of two adjacent sentences without running
         the transformer again (the grader's sentence-pair windows): half the tokens per answer.
         """
+        means, counts, _ = self.encode_tokens(texts, batch_size, keep_tokens=False)
+        return means, counts
+
+    def encode_tokens(
+        self, texts: Sequence[str], batch_size: int = 64, keep_tokens: bool = True
+    ) -> tuple[np.ndarray, np.ndarray, list[Tokens]]:
+        """encode_means, plus each text's contextual token vectors (unit length, float16, without
+        [CLS]/[SEP]) and their wordpiece ids, from the same transformer pass: the grader aligns
+        a criterion's tokens to the answer's (BERTScore-style recall) at no extra model cost."""
         texts = list(texts)
         if not texts:
-            return np.zeros((0, DIM), dtype=np.float32), np.zeros(0, dtype=np.float32)
-        if self._st is not None:
-            return self._st_means(texts, batch_size)
-        out = np.empty((len(texts), DIM), dtype=np.float32)
-        counts = np.empty(len(texts), dtype=np.float32)
+            return np.zeros((0, DIM), dtype=np.float32), np.zeros(0, dtype=np.float32), []
         encs = self._batch_tok.encode_batch(texts)
+        toks: list[Tokens] = [None] * len(texts)  # type: ignore[list-item]
+        if self._st is not None:
+            out = self._st.encode(texts, batch_size=batch_size, output_value="token_embeddings", show_progress_bar=False)
+            hiddens = [np.asarray(t, dtype=np.float32) for t in out]
+            means = np.stack([h.mean(axis=0) for h in hiddens])
+            counts = np.array([len(h) for h in hiddens], dtype=np.float32)
+            if keep_tokens:
+                toks = [_tokens(e.ids, h) for e, h in zip(encs, hiddens)]
+            return means, counts, toks
+        means = np.empty((len(texts), DIM), dtype=np.float32)
+        counts = np.empty(len(texts), dtype=np.float32)
         lengths = [len(e.ids) for e in encs]
         for idx in _length_buckets(lengths, batch_size):
             longest = max(lengths[i] for i in idx)
@@ -172,14 +190,25 @@ class Embedder:
                 mask[row, : lengths[i]] = 1
             hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
             n = mask.sum(axis=1, keepdims=True)
-            out[idx] = (hidden * mask[..., None]).sum(axis=1) / np.clip(n, 1, None)
+            means[idx] = (hidden * mask[..., None]).sum(axis=1) / np.clip(n, 1, None)
             counts[idx] = n[:, 0]
-        return out, counts
+            if keep_tokens:
+                for row, i in enumerate(idx):
+                    toks[i] = _tokens(encs[i].ids, hidden[row, : lengths[i]])
+        return means, counts, toks
 
-    def _st_means(self, texts: list[str], batch_size: int) -> tuple[np.ndarray, np.ndarray]:
-        toks = self._st.encode(texts, batch_size=batch_size, output_value="token_embeddings", show_progress_bar=False)
-        means = np.stack([np.asarray(t, dtype=np.float32).mean(axis=0) for t in toks])
-        return means, np.array([len(t) for t in toks], dtype=np.float32)
+
+@dataclass(frozen=True)
+class Tokens:
+    ids: np.ndarray  # wordpiece ids
+    vecs: np.ndarray  # (n, DIM) float16, unit length
+
+
+def _tokens(ids: Sequence[int], hidden: np.ndarray) -> Tokens:
+    keep = [i for i, t in enumerate(ids) if t not in SPECIAL_IDS]
+    h = hidden[keep]
+    h = h / np.clip(np.linalg.norm(h, axis=1, keepdims=True), 1e-12, None)
+    return Tokens(np.asarray(ids, dtype=np.int32)[keep], h.astype(np.float16))
 
 
 def normalise(vecs: np.ndarray) -> np.ndarray:

@@ -65,6 +65,10 @@ class Question(BaseModel):
     rubric: list[RubricCriterion] = Field(min_length=3, max_length=6)
     reference_answer: str = Field(min_length=20)
     follow_ups: list[str] = Field(default_factory=list)
+    # Confident wrong claims a candidate might make, each stated as they would state it. The
+    # offline grader withholds credit where an answer asserts one (it cannot reason about truth,
+    # but it can recognise a known wrong claim); the LLM grader is told to watch for them.
+    misconceptions: list[str] = Field(default_factory=list)
     starter_code: str | None = None
     tests: str | None = None
     # System design: what good coverage of each stage looks like for this problem (the checklist).

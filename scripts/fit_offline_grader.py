@@ -25,10 +25,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 # Length and list-shape are computed but deliberately not used: a model that can see them learns
-# to reward padding and bullet lists, which is exactly what the grader must resist.
+# to reward padding and bullet lists, which is exactly what the grader must resist. (A "second
+# best sentence" feature was dropped too: a one-sentence answer has none, and whatever stands in
+# for it becomes a bonus for vague one-liners.)
 # "distinct" (how much more the best window matches this criterion than the others) is what
 # tells a specific point from a vague on-topic sentence that is a little like every criterion.
-FEATURES = ["z", "z_ref", "z_crit", "z_second", "lexical", "relevance", "answer_z", "distinct"]
+# tok_crit / tok_ref (token-alignment recall of the criterion and of its reference sentences) are
+# what credit a terse answer that packs several points into one sentence. wrong_share / wrong_lean
+# (how much of the answer states the question's known misconceptions) are what tell a confident,
+# fluent, wrong answer from a right one; they are 0 for questions that list no misconceptions.
+FEATURES = ["z", "z_ref", "z_crit", "lexical", "tok_crit", "tok_ref", "relevance", "answer_z", "distinct", "wrong_share", "wrong_lean"]
 OUT = ROOT / "interviewer" / "chains" / "offline_grader_weights.json"
 
 
@@ -60,12 +66,15 @@ def collect(paths):
     return rows
 
 
-def fit(X, y):
+C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
+
+
+def fit(X, y, C=1.0):
     # Fractional labels: each row twice, as a positive weighted y and a negative weighted 1 - y.
     Xd = np.vstack([X, X])
     yd = np.r_[np.ones(len(y)), np.zeros(len(y))]
     wd = np.r_[y, 1 - y] + 1e-6
-    m = LogisticRegression(C=1.0, max_iter=2000)
+    m = LogisticRegression(C=C, max_iter=5000)
     m.fit(Xd, yd, sample_weight=wd)
     return m
 
@@ -80,10 +89,10 @@ def case_scores(rows, credits):
     return {k: (10 * v["aw"] / v["tot"], v["exp"], v["q"], v["tags"]) for k, v in by_case.items()}
 
 
-def report(scores, label):
+def ranking(scores) -> tuple[float, float]:
+    """Spearman over all cases and pairwise ordering accuracy within each question."""
     pred = [s[0] for s in scores.values()]
     gold = [s[1] for s in scores.values()]
-    sp = spearmanr(gold, pred).statistic
     by_q = {}
     for p, g, q, _ in scores.values():
         by_q.setdefault(q, []).append((p, g))
@@ -96,11 +105,18 @@ def report(scores, label):
                 tot += 1
                 d = (items[i][0] - items[j][0]) * (items[i][1] - items[j][1])
                 agree += 1 if d > 0 else 0.5 if d == 0 else 0
+    return float(spearmanr(gold, pred).statistic), agree / max(tot, 1)
+
+
+def report(scores, label):
+    pred = [s[0] for s in scores.values()]
+    gold = [s[1] for s in scores.values()]
+    sp, pairwise = ranking(scores)
     infl = {}
     for p, g, _, tags in scores.values():
         for t in tags:
             infl.setdefault(t, []).append(p - g)
-    print(f"{label}: spearman {sp:.3f}  pairwise {agree / max(tot, 1):.3f}  mae {np.mean([abs(a - b) for a, b in zip(pred, gold)]):.2f}")
+    print(f"{label}: spearman {sp:.3f}  pairwise {pairwise:.3f}  mae {np.mean([abs(a - b) for a, b in zip(pred, gold)]):.2f}")
     print("   error by tag: " + ", ".join(f"{t}={np.mean(v):+.2f}" for t, v in sorted(infl.items())))
 
 
@@ -113,14 +129,24 @@ def main() -> None:
     y = np.array([r["gold"] for r in rows])
     groups = np.array([r["q"] for r in rows])
     print(f"{len(rows)} criterion rows from {len(set(groups))} questions")
-    cv = np.zeros(len(rows))
-    for tr, te in GroupKFold(n_splits=5).split(X, y, groups):
-        cv[te] = fit(X[tr], y[tr]).predict_proba(X[te])[:, 1]
-    report(case_scores(rows, cv), "cross-validated by question")
-    m = fit(X, y)
+
+    def cross_validated(C):
+        cv = np.zeros(len(rows))
+        for tr, te in GroupKFold(n_splits=5).split(X, y, groups):
+            cv[te] = fit(X[tr], y[tr], C).predict_proba(X[te])[:, 1]
+        return case_scores(rows, cv)
+
+    # The regularisation strength is chosen by the same by-question cross-validation (never by
+    # the held-out suite): the mean of Spearman and pairwise accuracy on unseen questions.
+    results = {C: cross_validated(C) for C in C_GRID}
+    quality = {C: float(np.mean(ranking(r))) for C, r in results.items()}
+    print("regularisation C -> cross-validated (Spearman + pairwise) / 2: " + ", ".join(f"{C:g}: {v:.3f}" for C, v in quality.items()))
+    best = max(quality, key=quality.get)
+    report(results[best], f"cross-validated by question (C={best:g})")
+    m = fit(X, y, best)
     report(case_scores(rows, m.predict_proba(X)[:, 1]), "fitted on all (in-sample)")
     OUT.write_text(json.dumps({"features": FEATURES, "coef": dict(zip(FEATURES, map(float, m.coef_[0]))), "intercept": float(m.intercept_[0]),
-                               "trained_on": sorted({str(p) for p in paths}), "rows": len(rows)}, indent=2) + "\n")
+                               "C": best, "trained_on": sorted({p.resolve().relative_to(ROOT).as_posix() for p in paths}), "rows": len(rows)}, indent=2) + "\n")
     print(f"wrote {OUT}")
 
 

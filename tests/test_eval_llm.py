@@ -253,7 +253,7 @@ def test_llm_eval_reports_metrics_gates_and_the_scores_the_verdicts_imply(server
     res = run_eval(server, write_suite(tmp_path))
     assert res.exit_code == 0, res.output
     s = result_of(res)
-    assert (s["grader"], s["model"], s["prompt_version"]) == ("llm", "test-model", "grader-v1")
+    assert (s["grader"], s["model"], s["prompt_version"]) == ("llm", "test-model", "grader-v2")
     m = s["metrics"]
     assert m["n"] == len(CASES) and m["calls"] == N_CALLS and m["cache_hits"] == 0 and m["fallbacks"] == 0
     assert m["spearman"] >= 0.8 and m["pairwise"] >= 0.9
@@ -355,7 +355,7 @@ def bumped_prompt(tmp_path, monkeypatch):
     for p in prompts_dir().glob("*.md"):
         (folder / p.name).write_text(p.read_text(encoding="utf-8"), encoding="utf-8")
     g = folder / "grader.md"
-    g.write_text(g.read_text(encoding="utf-8").replace("version: grader-v1", "version: grader-v1-test"), encoding="utf-8")
+    g.write_text(g.read_text(encoding="utf-8").replace("version: grader-v2", "version: grader-v2-test"), encoding="utf-8")
     prompting.load_prompt.cache_clear()
     yield lambda: monkeypatch.setattr(prompting, "prompts_dir", lambda: folder)
     prompting.load_prompt.cache_clear()
@@ -369,7 +369,7 @@ def test_changing_the_prompt_version_invalidates_the_cache(server, tmp_path, bum
 
     prompting.load_prompt.cache_clear()
     s = result_of(run_eval(server, suite))
-    assert s["prompt_version"] == "grader-v1-test"
+    assert s["prompt_version"] == "grader-v2-test"
     assert len(server.requests) == 2 * N_CALLS and s["metrics"]["cache_hits"] == 0
 
 

@@ -356,3 +356,127 @@ def test_grading_service_falls_back_to_offline_with_a_notice_when_the_llm_fails(
     assert g.grader == "offline"
     assert g.score >= 8.5
     assert any("graded offline instead" in n and "cannot reach" in n for n in g.notices)
+
+
+# -- known wrong claims and terse answers (token alignment) ----------------------------------------------
+
+PVALUE_RIGHT = (
+    "A p-value is the probability, assuming the null hypothesis is true, of seeing data at least as extreme as what "
+    "we observed. So p equals 0.02 means a result this extreme would turn up only 2% of the time if there were no "
+    "real effect. It measures surprise under the null, and a tiny p-value can come from a tiny effect measured on a "
+    "huge sample."
+)
+# The same fluent, confident shape, with each claim swapped for a wrong one.
+PVALUE_WRONG = (
+    "A p-value is the probability that the null hypothesis is true given the data. So p equals 0.02 means there is "
+    "a 98% chance that the treatment really works. A smaller p-value means a bigger effect, so p of 0.001 is a more "
+    "important result than p of 0.04."
+)
+
+
+def test_a_confidently_wrong_answer_scores_well_below_a_right_one_in_the_same_words(offline_grader, bank):
+    q = bank.get("breadth.p-value-meaning")
+    assert q.misconceptions
+    right, wrong = offline_grader.grade(q, PVALUE_RIGHT), offline_grader.grade(q, PVALUE_WRONG)
+    assert wrong.score <= right.score - 3, (right.score, wrong.score)
+    assert wrong.score <= 4
+    feats_right, _ = offline_grader.features(q, PVALUE_RIGHT)
+    feats_wrong, _ = offline_grader.features(q, PVALUE_WRONG)
+    assert feats_wrong[0]["wrong_share"] >= 2 / 3  # most of its sentences state a known wrong claim
+    assert feats_right[0]["wrong_share"] == 0
+
+
+def test_naming_a_misconception_to_reject_it_is_not_asserting_it(offline_grader, bank):
+    q = bank.get("breadth.p-value-meaning")
+    answer = (
+        "A common misconception is that the p-value is the probability that the null hypothesis is true given the "
+        "data. A p-value is the probability, assuming the null hypothesis is true, of seeing data at least as "
+        "extreme as what we observed."
+    )
+    feats, _ = offline_grader.features(q, answer)
+    assert feats[0]["wrong_share"] == 0
+
+
+def test_without_listed_misconceptions_there_is_no_wrong_claim_signal(offline_grader, bank):
+    q = bank.get("breadth.p-value-meaning").model_copy(update={"misconceptions": [], "id": "breadth.p-value-bare"})
+    feats, _ = offline_grader.features(q, PVALUE_WRONG)
+    assert all(f["wrong_share"] == 0 and f["wrong_lean"] == 0 for f in feats)
+
+
+def test_the_misconceptions_change_the_question_fingerprint(bank):
+    from interviewer.bank import bank_fingerprint
+
+    q = bank.get("breadth.p-value-meaning")
+    edited = q.model_copy(update={"misconceptions": q.misconceptions[:-1]})
+    assert bank_fingerprint(q) != bank_fingerprint(edited)
+
+
+def test_a_terse_answer_of_three_dense_sentences_earns_every_point_it_makes(offline_grader, bank):
+    q = bank.get("breadth.bias-variance-tradeoff")
+    terse = (
+        "High bias means assumptions too simple for the data, so the model underfits. High variance means the fit "
+        "swings with the particular training sample, so it overfits. Extra capacity trades the first for the second "
+        "and test error bottoms out in the middle; richer features fight bias, while more data, regularization or "
+        "bagging fight variance."
+    )
+    g = offline_grader.grade(q, terse)
+    assert all(c.awarded > 0 for c in g.criteria), [(c.id, c.awarded) for c in g.criteria]
+    assert g.score >= 6.5
+
+
+def test_token_alignment_matches_a_plain_loop_and_an_identical_text_scores_one():
+    import numpy as np
+
+    from interviewer.chains import token_align
+    from interviewer.chains.token_align import Segments
+
+    rng = np.random.default_rng(0)
+
+    def text(n):
+        v = rng.normal(size=(n, 8)).astype(np.float32)
+        return v / np.linalg.norm(v, axis=1, keepdims=True), rng.uniform(0.1, 3, n).astype(np.float32)
+
+    a_parts, b_parts = [text(n) for n in (3, 1, 5)], [text(n) for n in (4, 2)]
+    a, b = Segments.pack(a_parts), Segments.pack(b_parts)
+
+    def loop_f1(x, y):
+        (xv, xw), (yv, yw) = x, y
+        s = xv @ yv.T
+        p = (xw * s.max(axis=1)).sum() / xw.sum()
+        r = (yw * s.max(axis=0)).sum() / yw.sum()
+        return 2 * p * r / (p + r)
+
+    expected = np.array([[loop_f1(x, y) for y in b_parts] for x in a_parts])
+    assert np.allclose(token_align.f1(a, b), expected, atol=1e-5)
+    assert np.allclose(np.diag(token_align.f1(a, a)), 1.0, atol=1e-5)
+    pooled = np.vstack([v for v, _ in b_parts])
+    best = token_align.best_per_text(a, b)
+    assert np.allclose(best.max(axis=1), (a.vecs @ pooled.T).max(axis=1), atol=1e-6)
+    assert np.allclose(best[:, 1], (a.vecs @ b_parts[1][0].T).max(axis=1), atol=1e-6)  # per answer text
+    rec = token_align.recall(a, best.max(axis=1))
+    assert np.allclose(rec, [(w * (v @ pooled.T).max(axis=1)).sum() / w.sum() for v, w in a_parts], atol=1e-5)
+    assert token_align.recall(a, None).tolist() == [0, 0, 0]
+
+
+def test_the_llm_grader_is_shown_the_known_wrong_claims(bank):
+    q = bank.get("breadth.p-value-meaning")
+    messages, version = LLMGrader(llm=None).build_messages(q, "anything")
+    user = messages[-1].content
+    assert "Known wrong claims" in user
+    assert all(m in user for m in q.misconceptions)
+    bare = q.model_copy(update={"misconceptions": []})
+    assert "(none listed)" in LLMGrader(llm=None).build_messages(bare, "anything")[0][-1].content
+
+
+def test_bank_lint_flags_misconceptions_that_deny_or_that_read_like_the_reference(bank):
+    from interviewer.bank import Bank
+    from interviewer.bank_lint import lint_bank
+
+    q = bank.get("breadth.p-value-meaning")
+    ref_sentence = q.reference_answer.split(". ")[0]
+    odd = q.model_copy(update={"misconceptions": ["The p-value is not the probability of the data under the null hypothesis.", ref_sentence, q.misconceptions[0]]})
+    report = lint_bank(Bank(questions={odd.id: odd}, files={odd.id: "x.yaml"}), grader=None, run_coding=False)
+    problems = [i["problem"] for i in report["issues"]]
+    assert any("contains a denial" in p and "is not the probability" in p for p in problems), problems
+    assert any("reads almost like the reference answer" in p for p in problems), problems
+    assert not any(q.misconceptions[0] in p for p in problems)  # a good one passes

@@ -102,6 +102,21 @@ def _stem(w: str) -> str:
     return w
 
 
+# A sentence that names a claim in order to deny it ("a p-value is not the chance the null is
+# true", "the usual mistake is to think..."): an embedding cannot see the denial, so such a
+# sentence never counts as asserting a known misconception.
+_DENIAL = re.compile(
+    r"\b(not|never|no longer|neither|nor|isn't|aren't|doesn't|don't|didn't|won't|can't|cannot|shouldn't|wouldn't"
+    r"|rather than|instead of|as opposed to|myths?|mistakes?|mistaken(ly)?|misconceptions?|wrong(ly)?|misread(ing)?"
+    r"|confuses?|confused|confusing|fallac\w*|pitfalls?|traps?|backwards|misleading|misinterpret\w*|contrary)\b|n't\b",
+    re.I,
+)
+
+
+def denies(text: str) -> bool:
+    return bool(_DENIAL.search(text))
+
+
 def is_listlike(text: str) -> bool:
     """A bare list or word salad: few function words, many separators, no sentence shape."""
     toks = words(text)

@@ -7,6 +7,9 @@
   makes generic criteria ("mentions a metric") as hard to earn by accident as specific ones, and
   makes off-topic text and padding earn nothing. Max pooling over units means padding dilutes
   nothing; list-like units (keyword stuffing) are capped; injected instructions are removed first.
+  Token alignment (chains/token_align.py) adds what sentence vectors miss: the recall of each
+  criterion's tokens (terse answers), and whether a sentence is closer to one of the question's
+  known wrong claims than to any right statement (confidently wrong answers).
 - LLMGrader: per-criterion verdicts in structured output through any OpenAI-compatible endpoint,
   evidence verified verbatim, the score computed only from the verdicts.
 """
@@ -26,11 +29,13 @@ from typing import Protocol
 import numpy as np
 from pydantic import BaseModel, Field
 
-from interviewer.chains.answer_text import content_words, neutralise, split_sentences, units, windows
+from interviewer.chains import token_align
+from interviewer.chains.answer_text import content_words, denies, neutralise, split_sentences, units, windows
+from interviewer.chains.token_align import Segments
 from interviewer.schema import CriterionGrade, Grade, Question, TestReport
 
 MAX_ANSWER_CHARS = 20_000  # about 3,000 words: longer answers are graded on their start, said plainly
-MEMO_MAX = 20_000  # unit vectors kept between grades (about 30 MB at most)
+MEMO_MAX = 5_000  # units kept between grades, with their token vectors (about 20 KB each, 100 MB at most)
 BACKGROUND_MAX = 700  # sentences from other questions that define each criterion's null level
 
 
@@ -64,6 +69,11 @@ class _Targets:
     rel_vecs: np.ndarray
     rel_null: float
     key_terms: list[set[str]]
+    crit_toks: Segments | None = None  # token vectors of each criterion, for token alignment
+    ref_toks: Segments | None = None  # ... of each reference unit
+    truth_toks: Segments | None = None  # criteria and reference units together: the correct statements
+    mis_vecs: np.ndarray | None = None  # the question's known wrong claims (misconceptions)
+    mis_toks: Segments | None = None
 
 
 class OfflineGrader:
@@ -79,7 +89,8 @@ class OfflineGrader:
         self._cache: dict[str, _Targets] = {}
         self._lock = threading.Lock()
         self._bg_lock = threading.Lock()
-        self._memo: dict[str, tuple[np.ndarray, float]] = {}  # unit text -> (mean token vector, token count)
+        self._memo: dict[str, tuple] = {}  # unit text -> (mean token vector, token count, Tokens)
+        self._idf = np.ones(1, dtype=np.float32)  # wordpiece id -> idf (see _fit_idf)
         self._memo_lock = threading.Lock()
 
     @property
@@ -106,9 +117,11 @@ class OfflineGrader:
             from interviewer.bank import load_bank
 
             bank = self.bank if self.bank is not None else load_bank()
+            docs = []
             for q in bank.questions.values():
                 if q.round == "coding":
                     continue
+                docs.append(q.reference_answer + " " + " ".join(c.criterion for c in q.rubric))
                 for s in split_sentences(q.reference_answer):
                     if len(s.split()) >= 5:
                         texts.append(s)
@@ -119,12 +132,36 @@ class OfflineGrader:
             keep = [int(i * step) for i in range(BACKGROUND_MAX)]
             texts, owners = [texts[i] for i in keep], [owners[i] for i in keep]
         self._bg_owner = owners
+        self._fit_idf(docs if self._background_texts is None else texts)
         if texts:
             from interviewer.embedding import encode_cached
 
             self._background = encode_cached(self.embedder, texts, "background")
         else:
             self._background = np.zeros((0, 384), dtype=np.float32)
+
+    def _fit_idf(self, docs: list[str]) -> None:
+        """Inverse document frequency of wordpieces over the bank's questions: in token alignment
+        a criterion's rare terms ("dropout", "inverted") count, its glue words ("the") do not."""
+        df = np.zeros(self.embedder.tokenizer.get_vocab_size(), dtype=np.float32)
+        for enc in self.embedder.tokenizer.encode_batch(docs):
+            df[np.unique(np.asarray(enc.ids, dtype=np.int64))] += 1
+        self._idf = np.log((len(docs) + 1) / (df + 1)).astype(np.float32)
+
+    def _pack(self, toks: list, given: np.ndarray | None = None) -> Segments:
+        """Token vectors of texts (embedding.Tokens) with their idf weights; texts without a
+        single token are given one zero vector, so indices still line up. Tokens in `given`
+        (the question's own words) weigh nothing: repeating the question proves nothing."""
+        parts = []
+        for x in toks:
+            if not len(x.ids):
+                parts.append((np.zeros((1, 384), np.float32), np.zeros(1, np.float32)))
+                continue
+            w = self._idf[x.ids]
+            if given is not None:
+                w = np.where(np.isin(x.ids, given), 0.0, w).astype(np.float32)
+            parts.append((x.vecs.astype(np.float32), w))
+        return Segments.pack(parts)
 
     def warm(self) -> None:
         self._ensure_background()
@@ -140,7 +177,19 @@ class OfflineGrader:
         p = self.params
         crit_texts = [c.criterion for c in q.rubric]
         ref_units = [s for s in split_sentences(q.reference_answer) if len(s.split()) >= 3] or [q.reference_answer]
-        vecs = self.embedder.encode(crit_texts + ref_units + [q.prompt])
+        from interviewer.embedding import normalise
+
+        mis = list(q.misconceptions)
+        means, _, toks = self.embedder.encode_tokens(crit_texts + ref_units + [q.prompt] + mis)
+        vecs = normalise(means)
+        mis_vecs = vecs[len(vecs) - len(mis) :] if mis else None
+        mis_toks = self._pack(toks[len(toks) - len(mis) :]) if mis else None
+        vecs = vecs[: len(vecs) - len(mis)]
+        toks = toks[: len(toks) - len(mis)]
+        asked = toks[-1].ids
+        crit_toks = self._pack(toks[: len(crit_texts)], given=asked)
+        ref_toks = self._pack(toks[len(crit_texts) : -1], given=asked)
+        truth_toks = self._pack(toks[:-1])
         crit_vecs = vecs[: len(crit_texts)]
         ref_vecs = vecs[len(crit_texts) : -1]
         prompt_vec = vecs[-1:]
@@ -173,7 +222,7 @@ class OfflineGrader:
             for r in assign[c]:
                 terms |= set(content_words(ref_units[r]))
             key_terms.append(terms)
-        t = _Targets(crit_vecs, ref_units, ref_vecs, assign, null, rel_vecs, rel_null, key_terms)
+        t = _Targets(crit_vecs, ref_units, ref_vecs, assign, null, rel_vecs, rel_null, key_terms, crit_toks, ref_toks, truth_toks, mis_vecs, mis_toks)
         with self._lock:
             self._cache[key] = t
         return t
@@ -188,7 +237,7 @@ class OfflineGrader:
         t = self._targets(question)
         p = self.params
         wins = windows(us)
-        wvecs = self._window_vectors([u.text for u in us], wins)
+        wvecs, toks = self._window_vectors([u.text for u in us], wins)
         listlike_idx = {u.index for u in us if u.listlike}
         is_list = np.array([any(j in listlike_idx for j in idx) for idx in wins])
         rel_best = float((wvecs @ t.rel_vecs.T).max())
@@ -200,6 +249,13 @@ class OfflineGrader:
         prose = ~is_list
         # Every window against every criterion, for how distinctly the best window makes this point.
         zall = np.stack([self._z(wvecs, t, c) for c in range(len(question.rubric))], axis=1)  # (W, C)
+        # Token alignment for a criterion runs over the prose sentences that are about it at all
+        # (above its null level as a whole sentence): a bare list of the right terms must not earn
+        # it, and neither may padding, where every extra token is one more chance of a match.
+        prose_units = [u.index for u in us if not u.listlike and len(toks[u.index].ids)]
+        said = Segments.pack([(toks[i].vecs.astype(np.float32), np.ones(len(toks[i].ids), np.float32)) for i in prose_units])
+        crit_best = token_align.best_per_text(t.crit_toks, said)  # (criterion tokens, prose units)
+        ref_best = token_align.best_per_text(t.ref_toks, said)
         for c in range(len(question.rubric)):
             s_crit = wvecs @ t.crit_vecs[c] + p.criterion_bonus
             s_ref = (wvecs @ t.ref_vecs[t.assign[c]].T).max(axis=1)
@@ -210,30 +266,63 @@ class OfflineGrader:
             zr = (s_ref - null) / max(1e-6, 1.0 - null)
             best_prose = int(np.argmax(np.where(prose, z, -9))) if prose.any() else int(np.argmax(z))
             others = np.delete(zall[best_prose], c)
-            order = np.argsort(-np.where(prose, z, -9))
-            second = float(z[order[1]]) if prose.sum() > 1 else -1.0
             terms = t.key_terms[c]
             lexical = len(terms & answer_terms) / len(terms) if terms else 0.0
+            near = [k for k, i in enumerate(prose_units) if zall[i, c] > 0]
+            tok_crit = float(token_align.recall(t.crit_toks, crit_best[:, near].max(axis=1) if near else None)[c])
+            tok_ref = float(token_align.recall(t.ref_toks, ref_best[:, near].max(axis=1) if near else None)[t.assign[c]].max())
             feats.append(
                 {
                     "z": float(np.clip(z[best_prose], -1, 1)) if prose.any() else -1.0,
                     "z_ref": float(np.clip(zr[prose].max(), -1, 1)) if prose.any() else -1.0,
                     "z_crit": float(np.clip(zc[prose].max(), -1, 1)) if prose.any() else -1.0,
                     "z_list": float(np.clip(z[is_list].max(), -1, 1)) if is_list.any() else -1.0,
-                    "z_second": float(np.clip(second, -1, 1)),
                     "distinct": float(np.clip(z[best_prose] - (others.mean() if len(others) else 0.0), -1, 1)),
                     "lexical": lexical,
+                    "tok_crit": tok_crit,
+                    "tok_ref": tok_ref,
                     "relevance": relevance,
                     "list_frac": list_frac,
                     "log_words": float(np.log1p(n_words) / 6.0),
                     "_best": _best_unit(us, wins[best_prose], z),
                 }
             )
+        wrong_share, wrong_lean = self._wrong_claims(us, wvecs[: len(us)], toks, t, zall[: len(us)].max(axis=1) > 0)
         mean_z = float(np.mean([f["z"] for f in feats]))
         for f in feats:
             f["answer_z"] = mean_z
+            f["wrong_share"] = wrong_share
+            f["wrong_lean"] = wrong_lean
         ctx["relevance"] = relevance
         return feats, ctx
+
+    def _wrong_claims(self, us, uvecs: np.ndarray, toks: list, t: _Targets, on_point: np.ndarray) -> tuple[float, float]:
+        """How much of the answer states the question's known wrong claims: the share of its
+        on-topic sentences that match some misconception better than any correct statement of
+        the question (reference sentences and criteria), and the mean margin.
+
+        The match is token alignment (BERTScore F1), not sentence vectors: "IoU divides by the
+        union" and "IoU divides by the ground-truth area" are near neighbours as sentence
+        vectors, but the aligned tokens differ exactly where the claims do. Sentences that deny
+        something are left out (an embedding cannot tell "X" from "X is a myth")."""
+        if t.mis_toks is None:
+            return 0.0, 0.0
+        asserting = [i for i, u in enumerate(us) if not u.listlike and not denies(u.text)]
+        if not asserting:
+            return 0.0, 0.0
+        uv = uvecs[asserting]
+        near = np.maximum((uv @ t.mis_vecs.T).max(axis=1), (uv @ t.rel_vecs.T).max(axis=1))
+        topical = [i for i, ok in zip(asserting, near > t.rel_null) if ok]
+        if not topical:
+            return 0.0, 0.0
+        said = self._pack([toks[us[i].index] for i in topical])
+        margins = token_align.f1(said, t.mis_toks).max(axis=1) - token_align.f1(said, t.truth_toks).max(axis=1)
+        # The share is taken over the sentences that make a claim, right (above some criterion's
+        # null level) or wrong: on-topic chatter around a wrong answer must not dilute it.
+        claims = (margins > 0) | on_point[topical]
+        if not claims.any():
+            return 0.0, 0.0
+        return float(np.mean(margins[claims] > 0)), float(np.mean(margins[claims]))
 
     def _z(self, wvecs: np.ndarray, t: _Targets, c: int) -> np.ndarray:
         s = np.maximum(wvecs @ t.crit_vecs[c] + self.params.criterion_bonus, (wvecs @ t.ref_vecs[t.assign[c]].T).max(axis=1))
@@ -245,34 +334,35 @@ class OfflineGrader:
         texts = []
         for a in answers:
             texts += [u.text for u in units(neutralise(a[:MAX_ANSWER_CHARS])[0])]
-        self._unit_means(list(dict.fromkeys(texts)))
+        self._unit_encodings(list(dict.fromkeys(texts)))
 
-    def _unit_means(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def _unit_encodings(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list]:
         if not texts:
-            return self.embedder.encode_means([])
+            return self.embedder.encode_tokens([])
         with self._memo_lock:
             todo = [t for t in dict.fromkeys(texts) if t not in self._memo]
         if todo:
-            means, counts = self.embedder.encode_means(todo)
+            means, counts, toks = self.embedder.encode_tokens(todo)
             with self._memo_lock:
                 if len(self._memo) + len(todo) > MEMO_MAX:
                     self._memo.clear()  # a bound, not a policy: hits come from one answer or one run
-                self._memo.update({t: (m, c) for t, m, c in zip(todo, means, counts)})
+                self._memo.update({t: e for t, e in zip(todo, zip(means, counts, toks))})
         with self._memo_lock:
             got = [self._memo.get(t) for t in texts]
         if any(g is None for g in got):  # cleared by another thread meanwhile: encode directly
-            return self.embedder.encode_means(texts)
-        return np.stack([g[0] for g in got]), np.array([g[1] for g in got], dtype=np.float32)
+            return self.embedder.encode_tokens(texts)
+        return np.stack([g[0] for g in got]), np.array([g[1] for g in got], dtype=np.float32), [g[2] for g in got]
 
-    def _window_vectors(self, texts: list[str], wins: list[list[int]]) -> np.ndarray:
+    def _window_vectors(self, texts: list[str], wins: list[list[int]]) -> tuple[np.ndarray, list]:
         """One transformer pass over the units; a pair window is the token-weighted mean of its
-        two units' token vectors (mean pooling over the joined span, without cross-attention)."""
+        two units' token vectors (mean pooling over the joined span, without cross-attention).
+        Also returns each unit's token vectors, for token alignment."""
         from interviewer.embedding import normalise
 
-        means, counts = self._unit_means(texts)
+        means, counts, toks = self._unit_encodings(texts)
         sums = means * counts[:, None]
         pooled = np.stack([sums[idx].sum(axis=0) / max(1.0, float(counts[idx].sum())) for idx in wins])
-        return normalise(pooled)
+        return normalise(pooled), toks
 
     def credit(self, f: dict) -> float:
         w = _credit_weights()
@@ -510,6 +600,7 @@ class LLMGrader:
             question=q.prompt,
             rubric=rubric,
             reference=q.reference_answer,
+            misconceptions="\n".join(f"- {m}" for m in q.misconceptions) or "(none listed)",
             notes=notes or "(none)",
             tests=test_text,
             open_tag=open_tag,
