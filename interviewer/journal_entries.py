@@ -190,6 +190,8 @@ def _entry(round: str, title: str, body: str, topics: list[str], parts: dict) ->
     }
     if parts.get("follow_ups"):
         entry["follow_ups"] = parts["follow_ups"]
+    if parts.get("misconceptions") and round != "coding":
+        entry["misconceptions"] = parts["misconceptions"]
     return entry
 
 

@@ -480,3 +480,13 @@ def test_bank_lint_flags_misconceptions_that_deny_or_that_read_like_the_referenc
     assert any("contains a denial" in p and "is not the probability" in p for p in problems), problems
     assert any("reads almost like the reference answer" in p for p in problems), problems
     assert not any(q.misconceptions[0] in p for p in problems)  # a good one passes
+
+
+def test_a_confidently_wrong_answer_is_told_which_claims_to_check_and_a_right_one_is_not(offline_grader, bank):
+    q = bank.get("breadth.p-value-meaning")
+    wrong = offline_grader.grade(q, PVALUE_WRONG)
+    checks = [n for n in wrong.notices if n.startswith("check this claim")]
+    assert checks and "null hypothesis is true given the data" in checks[0]
+    assert any(m in checks[0] for m in q.misconceptions)  # it names the misconception it resembles
+    assert not [n for n in offline_grader.grade(q, PVALUE_RIGHT).notices if n.startswith("check this claim")]
+    assert not [n for n in offline_grader.grade(q, q.reference_answer).notices if n.startswith("check this claim")]

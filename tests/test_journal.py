@@ -627,7 +627,7 @@ def lint_errors(path: Path) -> list[dict]:
 def test_with_an_endpoint_the_model_drafts_the_rubric_and_the_file_passes_lint(fake_llm):
     fake_llm.script(Reply(json=drafted()))
     out = saved(add_q("--json", server=fake_llm))
-    assert out["rubric_source"] == "drafted" and out["drafted_by"] == "test-model" and out["prompt_version"] == "rubric_drafter-v1"
+    assert out["rubric_source"] == "drafted" and out["drafted_by"] == "test-model" and out["prompt_version"] == "rubric_drafter-v2"
     q = out["question"]
     assert [c["id"] for c in q["rubric"]] == ["definition", "detection", "fix"]
     assert sum(c["points"] for c in q["rubric"]) == 10
@@ -636,7 +636,7 @@ def test_with_an_endpoint_the_model_drafts_the_rubric_and_the_file_passes_lint(f
     assert len(q["follow_ups"]) == 2 and out["notices"] == []
     path = Path(out["path"])
     text = path.read_text(encoding="utf-8")
-    assert text.startswith("# Rubric and reference drafted by test-model (rubric_drafter-v1)")
+    assert text.startswith("# Rubric and reference drafted by test-model (rubric_drafter-v2)")
     assert lint_errors(path) == []
     # the request carried the question and the notes, delimited, with the topic vocabulary
     user = fake_llm.requests[0]["messages"][-1]["content"]
@@ -652,6 +652,20 @@ def test_with_an_endpoint_the_model_drafts_the_rubric_and_the_file_passes_lint(f
     assert [(e["kind"], e["question_id"]) for e in jj.entries()] == [("question", out["question_id"])]
     assert [r[0] for r in jj.db.execute("SELECT purpose FROM llm_calls")] == ["draft_rubric"]
     jj.close()
+
+
+def test_drafted_misconceptions_are_kept_when_they_assert_and_dropped_when_they_deny(fake_llm):
+    good = "A random train/test split is the safest check for leakage because it mixes every time period evenly."
+    denial = "Leakage is not a problem when the validation score looks normal to the team."
+    fake_llm.script(Reply(json=drafted(misconceptions=[good, denial, "too short"])))
+    out = saved(add_q("--json", server=fake_llm))
+    assert out["question"]["misconceptions"] == [good]
+    assert any("kept 1 of 3 drafted misconceptions" in n for n in out["notices"])
+    from interviewer.bank import load_bank
+    from interviewer.settings import home_dir
+
+    # the saved file round-trips, and the offline grader checks answers against it
+    assert load_bank(extra_dirs=[home_dir() / "questions"]).get(out["question_id"]).misconceptions == [good]
 
 
 def test_without_notes_the_drafted_reference_answer_is_used(fake_llm):

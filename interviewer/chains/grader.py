@@ -36,6 +36,7 @@ from interviewer.schema import CriterionGrade, Grade, Question, TestReport
 
 MAX_ANSWER_CHARS = 20_000  # about 3,000 words: longer answers are graded on their start, said plainly
 MEMO_MAX = 5_000  # units kept between grades, with their token vectors (about 20 KB each, 100 MB at most)
+WRONG_NOTICE_SHARE = 2 / 3  # of claim-making sentences closer to a known wrong claim: then say so
 BACKGROUND_MAX = 700  # sentences from other questions that define each criterion's null level
 
 
@@ -287,7 +288,7 @@ class OfflineGrader:
                     "_best": _best_unit(us, wins[best_prose], z),
                 }
             )
-        wrong_share, wrong_lean = self._wrong_claims(us, wvecs[: len(us)], toks, t, zall[: len(us)].max(axis=1) > 0)
+        wrong_share, wrong_lean, ctx["wrong_claims"] = self._wrong_claims(us, wvecs[: len(us)], toks, t, zall[: len(us)].max(axis=1) > 0)
         mean_z = float(np.mean([f["z"] for f in feats]))
         for f in feats:
             f["answer_z"] = mean_z
@@ -296,33 +297,36 @@ class OfflineGrader:
         ctx["relevance"] = relevance
         return feats, ctx
 
-    def _wrong_claims(self, us, uvecs: np.ndarray, toks: list, t: _Targets, on_point: np.ndarray) -> tuple[float, float]:
+    def _wrong_claims(self, us, uvecs: np.ndarray, toks: list, t: _Targets, on_point: np.ndarray) -> tuple[float, float, list[tuple[str, int]]]:
         """How much of the answer states the question's known wrong claims: the share of its
         on-topic sentences that match some misconception better than any correct statement of
-        the question (reference sentences and criteria), and the mean margin.
+        the question (reference sentences and criteria), the mean margin, and those sentences
+        with the misconception each one matches (for the feedback).
 
         The match is token alignment (BERTScore F1), not sentence vectors: "IoU divides by the
         union" and "IoU divides by the ground-truth area" are near neighbours as sentence
         vectors, but the aligned tokens differ exactly where the claims do. Sentences that deny
         something are left out (an embedding cannot tell "X" from "X is a myth")."""
         if t.mis_toks is None:
-            return 0.0, 0.0
+            return 0.0, 0.0, []
         asserting = [i for i, u in enumerate(us) if not u.listlike and not denies(u.text)]
         if not asserting:
-            return 0.0, 0.0
+            return 0.0, 0.0, []
         uv = uvecs[asserting]
         near = np.maximum((uv @ t.mis_vecs.T).max(axis=1), (uv @ t.rel_vecs.T).max(axis=1))
         topical = [i for i, ok in zip(asserting, near > t.rel_null) if ok]
         if not topical:
-            return 0.0, 0.0
+            return 0.0, 0.0, []
         said = self._pack([toks[us[i].index] for i in topical])
-        margins = token_align.f1(said, t.mis_toks).max(axis=1) - token_align.f1(said, t.truth_toks).max(axis=1)
+        to_wrong = token_align.f1(said, t.mis_toks)
+        margins = to_wrong.max(axis=1) - token_align.f1(said, t.truth_toks).max(axis=1)
+        stated = [(us[i].text, int(to_wrong[k].argmax())) for k, i in enumerate(topical) if margins[k] > 0]
         # The share is taken over the sentences that make a claim, right (above some criterion's
         # null level) or wrong: on-topic chatter around a wrong answer must not dilute it.
         claims = (margins > 0) | on_point[topical]
         if not claims.any():
-            return 0.0, 0.0
-        return float(np.mean(margins[claims] > 0)), float(np.mean(margins[claims]))
+            return 0.0, 0.0, []
+        return float(np.mean(margins[claims] > 0)), float(np.mean(margins[claims])), stated
 
     def _z(self, wvecs: np.ndarray, t: _Targets, c: int) -> np.ndarray:
         s = np.maximum(wvecs @ t.crit_vecs[c] + self.params.criterion_bonus, (wvecs @ t.ref_vecs[t.assign[c]].T).max(axis=1))
@@ -399,6 +403,13 @@ class OfflineGrader:
                     evidence=[f["_best"]] if awarded > 0 else [],
                 )
             )
+        # Name the claims and the misconceptions they resemble: "check this" is actionable, a
+        # silently lower score is not. One similar sentence is weak evidence (correct answers
+        # share most words with the wrong claim they avoid), so only when most of the answer's
+        # claims lean wrong; worded as a check, since the match is by similarity.
+        lean_wrong = bool(feats) and feats[0]["wrong_share"] >= WRONG_NOTICE_SHARE
+        for text, m in ctx.get("wrong_claims", [])[:3] if lean_wrong else []:
+            notices.append(f'check this claim: "{_clip(text)}" reads like a common misconception ("{question.misconceptions[m]}")')
         return _finish(question, crit_grades, "offline", None, None, notices, ctx.get("relevance"))
 
     # -- coding ----------------------------------------------------------------------------
@@ -419,6 +430,10 @@ class OfflineGrader:
         g = _finish(q, crit_grades, "offline", None, None, notices, None)
         g.tests = tests
         return g
+
+
+def _clip(text: str, n: int = 140) -> str:
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
 
 
 def _best_unit(us, idx: list[int], z) -> str:

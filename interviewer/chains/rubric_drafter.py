@@ -20,6 +20,7 @@ import secrets
 
 from pydantic import BaseModel, Field
 
+from interviewer.chains.answer_text import denies
 from interviewer.schema import DOMAINS, LEVELS
 
 PROMPT_NAME = "rubric_drafter"
@@ -40,6 +41,7 @@ class RubricDraft(BaseModel):
     level: str = Field(default="mid", description="entry | mid | senior | staff")
     domains: list[str] = Field(default_factory=list, description="optional: recsys, ads, nlp, cv, autonomy, tabular, speech")
     follow_ups: list[str] = Field(default_factory=list, description="two to four deeper questions an interviewer would ask next")
+    misconceptions: list[str] = Field(default_factory=list, description="two to four confident wrong claims a candidate might make, stated positively")
 
 
 class DraftRejected(ValueError):
@@ -131,8 +133,13 @@ def check_draft(draft: RubricDraft, known_topics: set[str]) -> tuple[dict, list[
         level = "mid"
     domains = [d for d in dict.fromkeys((d or "").strip().lower() for d in draft.domains) if d in DOMAINS]
     follow_ups = [" ".join(f.split()) for f in draft.follow_ups if len((f or "").strip()) >= 10][:4]
+    # A misconception that denies ("X is not Y") would be ignored by the offline grader, which
+    # only checks sentences that assert; drop those rather than keep a check that never fires.
+    misconceptions = [" ".join(m.split()) for m in draft.misconceptions if 6 <= len((m or "").split()) <= 40 and not denies(m)][:4]
+    if len(misconceptions) < len(draft.misconceptions):
+        notices.append(f"kept {len(misconceptions)} of {len(draft.misconceptions)} drafted misconceptions (each must assert a wrong claim in 6-40 words)")
     rubric = [{"id": i, "criterion": text, "points": _num(p)} for i, (_, text, _), p in zip(ids, crits, points)]
-    return {"rubric": rubric, "reference_answer": reference, "topics": topics[:3], "level": level, "domains": domains, "follow_ups": follow_ups}, notices
+    return {"rubric": rubric, "reference_answer": reference, "topics": topics[:3], "level": level, "domains": domains, "follow_ups": follow_ups, "misconceptions": misconceptions}, notices
 
 
 def _num(p: float) -> float | int:
