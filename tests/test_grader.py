@@ -490,3 +490,14 @@ def test_a_confidently_wrong_answer_is_told_which_claims_to_check_and_a_right_on
     assert any(m in checks[0] for m in q.misconceptions)  # it names the misconception it resembles
     assert not [n for n in offline_grader.grade(q, PVALUE_RIGHT).notices if n.startswith("check this claim")]
     assert not [n for n in offline_grader.grade(q, q.reference_answer).notices if n.startswith("check this claim")]
+
+
+def test_each_notice_is_its_own_quote_block_in_the_round_screen(offline_grader, bank):
+    from interviewer.tui.practice import grade_markdown
+
+    g = offline_grader.grade(bank.get("breadth.p-value-meaning"), PVALUE_WRONG)
+    assert len(g.notices) >= 2
+    md = grade_markdown(g)
+    for a, b in zip(g.notices, g.notices[1:]):
+        between = md.split(a, 1)[1].split(b, 1)[0]
+        assert "\n\n" in between  # a blank line ends one quote before the next starts

@@ -62,8 +62,9 @@ def conversation_markdown(q, turns, pending: bool = False) -> str:
 def grade_markdown(grade, show_reference: str | None = None, code: bool | None = None) -> str:
     lines = [f"### Score {grade.score:.1f} / 10  ·  graded {grade.grader}" + (f" ({grade.model})" if grade.model else "")]
     for n in grade.notices:
-        lines.append(f"> {n}")
-    lines.append("")
+        lines += [f"> {n}", ""]  # one quote block each: consecutive quote lines merge into one paragraph
+    if not grade.notices:
+        lines.append("")
     lines += criteria_table([c.model_dump() for c in grade.criteria])
     if grade.tests is not None:
         t = grade.tests
