@@ -63,6 +63,22 @@ def bank():
     return load_bank()
 
 
+@pytest.fixture
+def reuse_session_bank(monkeypatch, bank):
+    """Parsing the bundled bank costs ~1 s per command in-process: reuse the session's copy
+    whenever the home has no questions of its own (the only difference load_bank would make)."""
+    import interviewer.bank as bank_mod
+
+    real = bank_mod.load_bank
+
+    def load_bank(extra_dirs=()):
+        if any(Path(d).exists() for d in extra_dirs):
+            return real(extra_dirs=extra_dirs)
+        return bank
+
+    monkeypatch.setattr(bank_mod, "load_bank", load_bank)
+
+
 @pytest.fixture(scope="session")
 def offline_grader(embedder, bank):
     from interviewer.chains.grader import OfflineGrader

@@ -65,19 +65,8 @@ def no_downloads(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def reuse_session_bank(monkeypatch, bank):
-    """Parsing the bundled bank costs ~1 s per command in-process: reuse the session's copy
-    whenever the home has no questions of its own (the only difference load_bank would make)."""
-    import interviewer.bank as bank_mod
-
-    real = bank_mod.load_bank
-
-    def load_bank(extra_dirs=()):
-        if any(Path(d).exists() for d in extra_dirs):
-            return real(extra_dirs=extra_dirs)
-        return bank
-
-    monkeypatch.setattr(bank_mod, "load_bank", load_bank)
+def _session_bank(reuse_session_bank):
+    """Every command in this module reuses the session's parsed bank (conftest)."""
 
 
 def run_cli(*args: str, input: str | None = None, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:

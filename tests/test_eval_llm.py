@@ -217,18 +217,8 @@ def server():
 
 
 @pytest.fixture(autouse=True)
-def reuse_session_bank(monkeypatch, bank):
-    """Parsing the bundled bank costs ~1 s per command in-process: reuse the session's copy."""
-    import interviewer.bank as bank_mod
-
-    real = bank_mod.load_bank
-
-    def load_bank(extra_dirs=()):
-        if any(Path(d).exists() for d in extra_dirs):
-            return real(extra_dirs=extra_dirs)
-        return bank
-
-    monkeypatch.setattr(bank_mod, "load_bank", load_bank)
+def _session_bank(reuse_session_bank):
+    """Every command in this module reuses the session's parsed bank (conftest)."""
 
 
 def run_eval(server, suite: Path, *extra: str, model: str = "test-model", concurrency: int = 8):
