@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import spearmanr
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
@@ -79,45 +78,27 @@ def fit(X, y, C=1.0):
     return m
 
 
-def case_scores(rows, credits):
+def case_scores(rows, credits) -> dict:
+    """Case scores from per-criterion credits, scored as `interviewer eval run` scores them."""
+    from interviewer.evaluation import grading_metrics
+
     by_case = {}
     for r, c in zip(rows, credits):
         c = 0.0 if r["relevance"] <= 0 else c
-        d = by_case.setdefault(r["case"], {"aw": 0.0, "tot": 0.0, "exp": r["expected"], "q": r["q"], "tags": r["tags"]})
+        d = by_case.setdefault(r["case"], {"aw": 0.0, "tot": 0.0, "expected": r["expected"], "question_id": r["q"], "tags": r["tags"]})
         d["aw"] += round(c * r["points"] * 2) / 2
         d["tot"] += r["points"]
-    return {k: (10 * v["aw"] / v["tot"], v["exp"], v["q"], v["tags"]) for k, v in by_case.items()}
+    return grading_metrics([{**d, "actual": 10 * d["aw"] / d["tot"]} for d in by_case.values()])
 
 
-def ranking(scores) -> tuple[float, float]:
-    """Spearman over all cases and pairwise ordering accuracy within each question."""
-    pred = [s[0] for s in scores.values()]
-    gold = [s[1] for s in scores.values()]
-    by_q = {}
-    for p, g, q, _ in scores.values():
-        by_q.setdefault(q, []).append((p, g))
-    agree = tot = 0
-    for items in by_q.values():
-        for i in range(len(items)):
-            for j in range(i + 1, len(items)):
-                if abs(items[i][1] - items[j][1]) < 1:
-                    continue
-                tot += 1
-                d = (items[i][0] - items[j][0]) * (items[i][1] - items[j][1])
-                agree += 1 if d > 0 else 0.5 if d == 0 else 0
-    return float(spearmanr(gold, pred).statistic), agree / max(tot, 1)
+def ranking(m: dict) -> float:
+    """What the regularisation is chosen by: the mean of Spearman and pairwise accuracy."""
+    return (m["spearman"] + m["pairwise"]) / 2
 
 
-def report(scores, label):
-    pred = [s[0] for s in scores.values()]
-    gold = [s[1] for s in scores.values()]
-    sp, pairwise = ranking(scores)
-    infl = {}
-    for p, g, _, tags in scores.values():
-        for t in tags:
-            infl.setdefault(t, []).append(p - g)
-    print(f"{label}: spearman {sp:.3f}  pairwise {pairwise:.3f}  mae {np.mean([abs(a - b) for a, b in zip(pred, gold)]):.2f}")
-    print("   error by tag: " + ", ".join(f"{t}={np.mean(v):+.2f}" for t, v in sorted(infl.items())))
+def report(m: dict, label: str) -> None:
+    print(f"{label}: spearman {m['spearman']:.3f}  pairwise {m['pairwise']:.3f}  mae {m['mae']:.2f}")
+    print("   error by tag: " + ", ".join(f"{t}={v:+.2f}" for t, v in m["error_by_tag"].items()))
 
 
 def main() -> None:
@@ -139,7 +120,7 @@ def main() -> None:
     # The regularisation strength is chosen by the same by-question cross-validation (never by
     # the held-out suite): the mean of Spearman and pairwise accuracy on unseen questions.
     results = {C: cross_validated(C) for C in C_GRID}
-    quality = {C: float(np.mean(ranking(r))) for C, r in results.items()}
+    quality = {C: ranking(r) for C, r in results.items()}
     print("regularisation C -> cross-validated (Spearman + pairwise) / 2: " + ", ".join(f"{C:g}: {v:.3f}" for C, v in quality.items()))
     best = max(quality, key=quality.get)
     report(results[best], f"cross-validated by question (C={best:g})")
