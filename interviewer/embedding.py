@@ -168,16 +168,16 @@ class Embedder:
         texts = list(texts)
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32), np.zeros(0, dtype=np.float32), []
-        encs = self._batch_tok.encode_batch(texts)
         toks: list[Tokens] = [None] * len(texts)  # type: ignore[list-item]
         if self._st is not None:
             out = self._st.encode(texts, batch_size=batch_size, output_value="token_embeddings", show_progress_bar=False)
             hiddens = [np.asarray(t, dtype=np.float32) for t in out]
             means = np.stack([h.mean(axis=0) for h in hiddens])
             counts = np.array([len(h) for h in hiddens], dtype=np.float32)
-            if keep_tokens:
-                toks = [_tokens(e.ids, h) for e, h in zip(encs, hiddens)]
+            if keep_tokens:  # the same tokenizer and truncation, so ids line up with the vectors
+                toks = [_tokens(e.ids, h) for e, h in zip(self._batch_tok.encode_batch(texts), hiddens)]
             return means, counts, toks
+        encs = self._batch_tok.encode_batch(texts)
         means = np.empty((len(texts), DIM), dtype=np.float32)
         counts = np.empty(len(texts), dtype=np.float32)
         lengths = [len(e.ids) for e in encs]

@@ -180,20 +180,17 @@ class OfflineGrader:
         ref_units = [s for s in split_sentences(q.reference_answer) if len(s.split()) >= 3] or [q.reference_answer]
         from interviewer.embedding import normalise
 
-        mis = list(q.misconceptions)
-        means, _, toks = self.embedder.encode_tokens(crit_texts + ref_units + [q.prompt] + mis)
+        means, _, toks = self.embedder.encode_tokens(crit_texts + ref_units + [q.prompt] + q.misconceptions)
         vecs = normalise(means)
-        mis_vecs = vecs[len(vecs) - len(mis) :] if mis else None
-        mis_toks = self._pack(toks[len(toks) - len(mis) :]) if mis else None
-        vecs = vecs[: len(vecs) - len(mis)]
-        toks = toks[: len(toks) - len(mis)]
-        asked = toks[-1].ids
-        crit_toks = self._pack(toks[: len(crit_texts)], given=asked)
-        ref_toks = self._pack(toks[len(crit_texts) : -1], given=asked)
-        truth_toks = self._pack(toks[:-1])
-        crit_vecs = vecs[: len(crit_texts)]
-        ref_vecs = vecs[len(crit_texts) : -1]
-        prompt_vec = vecs[-1:]
+        nc, nr = len(crit_texts), len(ref_units)  # then the prompt at nc + nr, then misconceptions
+        crit_vecs, ref_vecs, prompt_vec, mis_vecs = vecs[:nc], vecs[nc : nc + nr], vecs[nc + nr : nc + nr + 1], vecs[nc + nr + 1 :]
+        asked = toks[nc + nr].ids
+        crit_toks = self._pack(toks[:nc], given=asked)
+        ref_toks = self._pack(toks[nc : nc + nr], given=asked)
+        truth_toks = self._pack(toks[: nc + nr])
+        mis_toks = self._pack(toks[nc + nr + 1 :]) if q.misconceptions else None
+        if not q.misconceptions:
+            mis_vecs = None
         # Align reference sentences to criteria: each sentence to its best criterion, and every
         # criterion keeps at least its single best sentence.
         sim = ref_vecs @ crit_vecs.T  # (R, C)
